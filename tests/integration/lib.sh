@@ -135,9 +135,9 @@ bus_property() {
 
 # leftovers
 # Prints one line per resource that apprunnerd creates for services and must
-# remove when they are deleted: units named apprunner-* (other than the
-# daemon's own apprunnerd.service and apprunner-ingress.service), network
-# namespaces /run/netns/apprunner-*, and mounts below /var/lib/apprunner.
+# remove when they are deleted: units named apprunner-* other than
+# apprunner-ingress.service, network namespaces /run/netns/apprunner-*, and
+# mounts below /var/lib/apprunner.
 # Prints nothing when nothing is left.
 leftovers() {
         systemctl list-units --all --plain --no-legend --no-pager 'apprunner-*' |

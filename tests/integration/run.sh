@@ -271,7 +271,7 @@ while [[ -z $container_pid ]]; do
         [[ -n $container_pid ]] || sleep 0.1
 done
 
-# is-system-running needs the container's D-Bus, so retry until it answers.
+# is-system-running fails until the container's D-Bus is up, so retry it.
 state=
 while [[ $SECONDS -lt $deadline ]]; do
         state=$(timeout $((deadline - SECONDS + 1)) nsenter -t "$container_pid" -a \
@@ -323,6 +323,14 @@ for path in "${tests[@]}"; do
                 tap_comment <"$log"
                 echo "# --- journalctl -b -n 200 inside the container"
                 in_container journalctl -b --no-pager -n 200 2>&1 | tap_comment || true
+        fi
+
+        # All tests share one container, so report what a test left behind:
+        # it can make later tests fail.
+        left=$(in_container /bin/bash -c '. /src/tests/integration/lib.sh && leftovers' 2>&1 || true)
+        if [[ -n $left ]]; then
+                echo "# WARNING: $name left these behind:"
+                tap_comment <<<"$left"
         fi
 done
 

@@ -29,9 +29,11 @@ mv "$bundle/config.json.new" "$bundle/config.json"
 
 unit=it-crun-probe
 at_exit "systemctl reset-failed $unit.service 2>/dev/null"
-# crun inside systemd-nspawn needs --no-new-keyring because the container
-# may not create session keyrings. --cgroup-manager=disabled keeps the
-# container in the unit's cgroup, where MemoryMax applies.
+# crun inside systemd-nspawn needs --no-new-keyring because nspawn's seccomp
+# filter blocks the keyctl() call that creates a session keyring.
+# --cgroup-manager=disabled keeps the container in the unit's cgroup, which
+# carries MemoryMax. Inside nspawn the controllers are read-only, so the
+# kernel does not enforce it.
 assert_ok systemd-run --unit="$unit" -p MemoryMax=64M --wait --quiet \
         crun --cgroup-manager=disabled run --no-new-keyring --bundle "$bundle" "$unit"
 wait_until 5 sh -c "journalctl -u $unit.service --no-pager -o cat | grep -q -- '$marker'"
