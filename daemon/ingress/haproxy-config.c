@@ -344,6 +344,9 @@ int ingress_write_config(Ingress *i, char **ret_error) {
         _cleanup_free_ char *config = NULL, *map = NULL, *tmp = NULL, *out = NULL;
         int r;
 
+        if (mkdir(i->run_dir, 0755) < 0 && errno != EEXIST)
+                return ingress_error(ret_error, -errno, "Failed to create %s: %s", i->run_dir, strerror(errno));
+
         r = ingress_render_map(i, &map);
         if (r < 0)
                 return r;
