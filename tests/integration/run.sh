@@ -13,8 +13,9 @@
 # test-*.sh. Must run as root.
 #
 # The container's root is an overlay whose lower layer is the host's /, so
-# the host's packages (systemd, dbus, crun, haproxy, ...) are used unchanged
-# and nothing is written to the host outside the work directory. The source
+# the host's packages (systemd, dbus, crun, haproxy, ...) are used unchanged,
+# and the container's writes land in the overlay's upper directory inside
+# the work directory (/var/tmp/apprunner-it.XXXXXX). The source
 # tree is bound read-only at /src. Two host directories are bound read-write,
 # because overlayfs rejects an upper directory on overlayfs and apprunnerd
 # and tests build overlay roots there:
@@ -24,15 +25,16 @@
 # Environment:
 #   KEEP=1              keep the work directory (logs, the container's
 #                       journal in upper/var/log/journal) after the run
-#   BOOT_TIMEOUT=60     seconds to wait for the container's systemd to boot
+#   BOOT_TIMEOUT=60     whole seconds to wait for the container's systemd to boot
 #   TEST_TIMEOUT=300    seconds each test script may run
 #   LOCK_TIMEOUT=1800   seconds to wait for another run to finish
 #   IT_WORKDIR_BASE=/var/tmp   where the work directory is created
 #
 # Runs are serialized with a lock file because systemd-nspawn 252 with
-# --keep-unit places every container's payload in the same cgroup
-# (/payload below the caller's cgroup), so two containers booted at once
-# from the same cgroup would share their unit cgroups.
+# --keep-unit moves the container into the cgroup "payload" below the
+# caller's cgroup (and itself into "supervisor"), so two containers booted
+# at once from the same cgroup would share their unit cgroups. nspawn
+# leaves these two empty cgroups behind, and this script does not touch them.
 
 set -euo pipefail
 
@@ -118,6 +120,8 @@ work_dir=
 root_dir=
 nspawn_pid=
 container_pid=
+machine_name=
+image_lock=
 exit_status=0
 
 # Run a command inside the container as a login-less root shell would:
@@ -133,12 +137,28 @@ in_container() {
 stop_container() {
         [[ -n $nspawn_pid ]] || return 0
 
-        if kill -0 "$nspawn_pid" 2>/dev/null && [[ -n $container_pid ]]; then
+        # Boot may have failed before the container's PID 1 was found.
+        [[ -n $container_pid ]] || container_pid=$(pgrep -P "$nspawn_pid" -x systemd || true)
+
+        if [[ -n $container_pid ]] && kill -0 "$nspawn_pid" 2>/dev/null; then
                 timeout 5 nsenter -t "$container_pid" -a systemctl poweroff --no-block >/dev/null 2>&1 || true
         fi
 
-        local deadline=$((SECONDS + STOP_TIMEOUT))
+        # systemctl fails until PID 1 listens on its private socket, and
+        # systemd ignores SIGRTMIN+4 (power off) until it has installed its
+        # signal handlers, so repeat the signal every second. Before PID 1
+        # exists, SIGTERM makes nspawn stop the container it is setting up.
+        local deadline=$((SECONDS + STOP_TIMEOUT)) next_signal=$((SECONDS + 1))
         while kill -0 "$nspawn_pid" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do
+                if [[ $SECONDS -ge $next_signal ]]; then
+                        [[ -n $container_pid ]] || container_pid=$(pgrep -P "$nspawn_pid" -x systemd || true)
+                        if [[ -n $container_pid ]]; then
+                                kill -s RTMIN+4 "$container_pid" 2>/dev/null || true
+                        else
+                                kill -TERM "$nspawn_pid" 2>/dev/null || true
+                        fi
+                        next_signal=$((SECONDS + 1))
+                fi
                 sleep 0.2
         done
 
@@ -156,6 +176,11 @@ stop_container() {
 
         wait "$nspawn_pid" 2>/dev/null || true
         nspawn_pid=
+
+        # nspawn removes these on a clean exit, but not when it is killed,
+        # and refuses to when /run is not a tmpfs.
+        rmdir "/run/systemd/nspawn/propagate/$machine_name" 2>/dev/null || true
+        [[ -n $image_lock ]] && rm -f "$image_lock"
 }
 
 # Print every mount point at or below the work directory, deepest first.
@@ -249,13 +274,17 @@ for unit_dir in usr/lib/systemd/system usr/local/lib/systemd/system etc/systemd/
         fi
 done
 
+machine_name=apprunner-it-${work_dir##*.}
+# The lock file nspawn takes on the image directory, named after the
+# directory's device and inode numbers.
+image_lock=/run/systemd/nspawn/locks/inode-$(stat -c %d:%i "$root_dir")
+
 boot_start=$(now)
 systemd-nspawn -D "$root_dir" --register=no --keep-unit --private-network \
-        --boot --console=pipe --machine="apprunner-it-${work_dir##*.}" \
+        --boot --console=pipe --machine="$machine_name" \
         --bind="$work_dir/state:/var/lib/apprunner" \
         --bind="$work_dir/scratch:/var/tmp/apprunner-it" \
         --bind-ro="$source_root:/src" \
-        systemd.show_status=yes \
         </dev/null >"$work_dir/console.log" 2>&1 &
 nspawn_pid=$!
 
