@@ -83,7 +83,7 @@ skip_step() {
         echo "=== $1: skipped, $2"
 }
 
-wanted() {
+step_selected() {
         [[ " $STEPS " == *" $1 "* ]]
 }
 
@@ -153,7 +153,7 @@ check_format() {
 
 total_start=$SECONDS
 
-if wanted gcc; then
+if step_selected gcc; then
         if run_step gcc-build build_gcc; then
                 run_step gcc-test meson test -C build --print-errorlogs --num-processes "$JOBS"
         else
@@ -161,7 +161,7 @@ if wanted gcc; then
         fi
 fi
 
-if wanted asan; then
+if step_selected asan; then
         if run_step asan-build build_asan; then
                 run_step asan-test test_asan
         else
@@ -169,11 +169,11 @@ if wanted asan; then
         fi
 fi
 
-if wanted clang-werror; then
+if step_selected clang-werror; then
         run_step clang-werror build_clang_werror
 fi
 
-if wanted fuzz; then
+if step_selected fuzz; then
         if run_step fuzz-build build_fuzz; then
                 if [[ -n $(list_fuzz_targets) ]]; then
                         run_step fuzz-run run_fuzz_targets
@@ -185,15 +185,15 @@ if wanted fuzz; then
         fi
 fi
 
-if wanted format; then
+if step_selected format; then
         run_step format check_format
 fi
 
-if wanted integration; then
-        if ! wanted gcc && [[ ! -f build/build.ninja ]]; then
+if step_selected integration; then
+        if ! step_selected gcc && [[ ! -f build/build.ninja ]]; then
                 skip_step integration "no build/"
                 any_failed=1
-        elif wanted gcc && [[ ${step_results[0]} != PASS ]]; then
+        elif step_selected gcc && [[ ${step_results[0]} != PASS ]]; then
                 skip_step integration "gcc-build failed"
         else
                 run_step integration tests/integration/run.sh build

@@ -12,6 +12,11 @@
 # and the ERR trap prints its line. Every assertion prints what it expected
 # and what it got, then exits 1.
 #
+# NOTE: the test script enters the container with nsenter, so it keeps the
+# host's capabilities and is not under systemd-nspawn's seccomp filter.
+# Processes that the container's systemd starts (apprunnerd, units from
+# systemd-run) are under both, so check behaviour there, not in the script.
+#
 # Variables set by run.sh:
 #   IT_SRC       the source tree, read-only (/src)
 #   IT_SCRATCH   a host directory that is not on overlayfs, for bundles,
