@@ -68,6 +68,11 @@ int haproxy_cli_command(const char *socket_path, const char *command, char **ret
         r = write_all(fd, line, strlen(line));
         if (r < 0)
                 return r;
+        /* The master CLI keeps the connection open until it sees the end
+         * of input, and the worker's runtime API replies to a half-closed
+         * connection too. */
+        if (shutdown(fd, SHUT_WR) < 0)
+                return -errno;
 
         for (;;) {
                 ssize_t k;

@@ -345,7 +345,8 @@ int ingress_write_config(Ingress *i, char **ret_error) {
         int r;
 
         if (mkdir(i->run_dir, 0755) < 0 && errno != EEXIST)
-                return ingress_error(ret_error, -errno, "Failed to create %s: %s", i->run_dir, strerror(errno));
+                return ingress_error(ret_error, -errno, "Failed to create %s: %s", i->run_dir,
+                                     strerror(errno));
 
         r = ingress_render_map(i, &map);
         if (r < 0)

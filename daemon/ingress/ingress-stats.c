@@ -187,8 +187,10 @@ int ingress_stats(Ingress *i, IngressStats **ret, size_t *ret_n) {
                         s[b].http_3xx = get_u64(&t, k, "hrsp_3xx");
                         s[b].http_4xx = get_u64(&t, k, "hrsp_4xx");
                         s[b].http_5xx = get_u64(&t, k, "hrsp_5xx");
-                        s[b].current = (unsigned)get_u64(&t, k, "scur");
+                        /* A backend's scur also counts the queued requests. */
                         s[b].queued = (unsigned)get_u64(&t, k, "qcur");
+                        s[b].current = (unsigned)(get_u64(&t, k, "scur") -
+                                                  MIN(get_u64(&t, k, "scur"), (uint64_t)s[b].queued));
                         s[b].avg_response_ms = (unsigned)get_u64(&t, k, "rtime");
                         break;
                 }

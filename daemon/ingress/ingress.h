@@ -56,7 +56,7 @@ typedef struct IngressRoute {
 typedef struct IngressStats {
         char *service_id;
         uint64_t requests, http_2xx, http_3xx, http_4xx, http_5xx;
-        unsigned current;         /* open sessions to the backend */
+        unsigned current;         /* requests being served by the servers */
         unsigned queued;          /* requests waiting for a free server slot */
         unsigned avg_response_ms; /* HAProxy's average over the last 1024 responses */
 } IngressStats;
