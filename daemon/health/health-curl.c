@@ -138,9 +138,9 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata
                 return 0;
         }
 
-        /* A source still registered for this descriptor number belongs to a socket that was
-         * closed without CURL_POLL_REMOVE. The kernel dropped it from epoll on close, so the
-         * stale source only has to go before the number can be watched again. */
+        /* curl reports CURL_POLL_REMOVE before it closes a socket, so no source should exist for
+         * this descriptor number. If one does, its socket was closed and the number reused, and
+         * the stale source must go before the new socket can be watched. */
         for (CurlSocket *i = c->sockets; i; i = i->next)
                 if (i->fd == fd) {
                         curl_socket_free(i);
@@ -175,7 +175,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata
         return 0;
 }
 
-/* CURLMOPT_TIMERFUNCTION: curl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT) after
+/* CURLMOPT_TIMERFUNCTION: curl requests a call to curl_multi_socket_action(CURL_SOCKET_TIMEOUT) after
  * 'timeout_ms', or never if it is -1. The call must not happen from inside this callback, so even
  * a timeout of 0 goes through the event loop. */
 static int on_curl_timer_change(CURLM *multi, long timeout_ms, void *userdata) {

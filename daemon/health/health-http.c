@@ -79,7 +79,8 @@ static void on_http_done(CURLcode result, void *userdata) {
                 /* The header callback aborted on purpose, so 'result' is CURLE_WRITE_ERROR. */
                 failure = http_status_to_reason(hc->http_status, reason, sizeof(reason));
         else if (result == CURLE_OK) {
-                /* A response without a final header block cannot reach here; treat it alike. */
+                /* Not expected, because the header callback aborts every transfer that receives a
+                 * final response. The status is evaluated all the same. */
                 (void)curl_easy_getinfo(hc->transfer.easy, CURLINFO_RESPONSE_CODE, &status);
                 failure = http_status_to_reason(status, reason, sizeof(reason));
         } else
@@ -164,7 +165,7 @@ int health_http_setup(HealthCheck *hc) {
         hc->transfer.done = on_http_done;
         hc->transfer.userdata = hc;
 
-        /* curl sends "Host: ADDRESS:PORT" from the URL, which is what RFC 9110 asks for. */
+        /* curl sends "Host: ADDRESS:PORT" from the URL, the form RFC 9110 section 7.2 specifies. */
         if ((r = SETOPT(easy, CURLOPT_URL, hc->url)) < 0 ||
             (r = SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http")) < 0 ||
             (r = SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L)) < 0 ||

@@ -3,9 +3,9 @@
 
 /* Shared between the scheduler (health.c) and the probes (health-tcp.c, health-http.c).
  *
- * A check runs at most one probe at a time. The scheduler starts a probe from its interval timer;
- * the probe ends by calling health_check_probe_done() exactly once, which updates the counters,
- * arms the timer for the next probe and then runs the user's callback. That callback may free the
+ * A check runs at most one probe at a time. The scheduler starts a probe from its interval timer,
+ * and the probe ends by calling health_check_probe_done() exactly once. That function updates the
+ * counters, arms the timer for the next probe and then runs the user's callback. That callback may free the
  * check, so health_check_probe_done() is the last thing a probe does with 'hc'. */
 
 #include <curl/curl.h>

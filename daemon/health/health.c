@@ -7,7 +7,7 @@
  * the probe took longer. Probes therefore never overlap, and their start times are Interval apart
  * as long as Timeout < Interval.
  *
- * The user's callback may free the check. health_check_free() sees 'in_callback' and only sets
+ * The user's callback may free the check. health_check_free() finds 'in_callback' set and only sets
  * 'free_requested'; health_check_probe_done() releases the check after the callback returns. */
 
 #include <arpa/inet.h>

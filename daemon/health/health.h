@@ -43,8 +43,9 @@ typedef struct HealthSettings {
 #define HEALTH_HEALTHY_THRESHOLD_DEFAULT   1U
 #define HEALTH_UNHEALTHY_THRESHOLD_DEFAULT 5U
 #define HEALTH_PATH_DEFAULT                "/"
-/* Maximum length of Path in bytes. App Runner documents no maximum; this one keeps the request
- * line well below common server limits (8 KiB in HAProxy, nginx and Apache). */
+/* Maximum length of Path in bytes, chosen here because App Runner documents none. It keeps the
+ * request line well below the 8 KiB default limits of nginx (large_client_header_buffers) and
+ * Apache httpd (LimitRequestLine 8190). */
 #define HEALTH_PATH_MAX 1024U
 
 #define HEALTH_SETTINGS_DEFAULT                                            \

@@ -60,7 +60,7 @@ typedef struct Connection {
         size_t length;
 } Connection;
 
-/* A listening socket on 127.0.0.1. With 'silent' set it accepts and then never reads or answers;
+/* A listening socket on 127.0.0.1. With 'silent' set it accepts and then never reads or responds;
  * otherwise it reads one request header block and replies with 'status' and no body. */
 struct Server {
         sd_event *event;
