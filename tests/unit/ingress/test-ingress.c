@@ -751,8 +751,31 @@ static const struct {
         {"metrics", test_metrics},
 };
 
+/* Writes the driver's configuration for one running route with one server
+ * into run_dir without starting HAProxy. bench-ingress.sh uses it. */
+static int write_bench_config(const char *run_dir, const char *listen_port, const char *backend) {
+        _cleanup_free_ char *error = NULL;
+        IngressRoute route = two_routes[0];
+        Fixture f = {};
+
+        snprintf(f.run_dir, sizeof(f.run_dir), "%s", run_dir);
+        f.port = (uint16_t)strtoul(listen_port, NULL, 10);
+        f.ingress = new_ingress(&f, 0);
+        route.max_concurrency = 100;
+        check_ok(ingress_set_routes(f.ingress, &route, 1, &error), error);
+        check_ok(ingress_server_add(f.ingress, route.service_id, "i1", loopback(),
+                                    (uint16_t)strtoul(backend, NULL, 10), &error),
+                 error);
+        printf("%s\n", route.host);
+        ingress_free(f.ingress);
+        return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv) {
         const char *only = argc > 1 ? argv[1] : NULL;
+
+        if (argc == 5 && streq(argv[1], "--write-bench-config"))
+                return write_bench_config(argv[2], argv[3], argv[4]);
 
         if (access(HAPROXY, X_OK) < 0 || access(BUSYBOX, X_OK) < 0) {
                 printf("%s or %s is missing, skipping.\n", HAPROXY, BUSYBOX);
