@@ -708,20 +708,6 @@ int request_flatten(const RequestShape *shape, json_object *document, FILE *note
                 return fail(ret_error, "Invalid type for the %s request: %s, expected a JSON object",
                             shape->operation, json_type_label(document));
 
-        for (const Field *field = shape->fields; field->name; field++) {
-                json_object *value = NULL;
-
-                if (!field->required)
-                        continue;
-                if (json_object_object_get_ex(document, field->name, &value) &&
-                    !json_object_is_type(value, json_type_null))
-                        continue;
-                if (field->option)
-                        return fail(ret_error, "Missing required parameter %s (option %s).", field->name,
-                                    field->option);
-                return fail(ret_error, "Missing required parameter in input: \"%s\"", field->name);
-        }
-
         options = json_object_new_object();
         if (!options)
                 return -ENOMEM;
@@ -730,6 +716,19 @@ int request_flatten(const RequestShape *shape, json_object *document, FILE *note
         if (r < 0) {
                 json_object_put(options);
                 return r;
+        }
+
+        for (const Field *field = shape->fields; field->name; field++) {
+                json_object *value = NULL;
+
+                if (!field->required)
+                        continue;
+                if (json_object_object_get_ex(document, field->name, &value) &&
+                    !json_object_is_type(value, json_type_null))
+                        continue;
+                json_object_put(options);
+                return fail(ret_error, "Missing required parameter %s (option %s).", field->name,
+                            strna(field->option));
         }
 
         *ret_options = options;
