@@ -441,6 +441,15 @@ static int unpack_layer(ImageStore *s, const char *identifier, int layout_fd, co
         if (r < 0) {
                 /* Drop the blob so that a later pull fetches it again. */
                 (void)unlink(blob);
+
+                /* The unpacker's sentence becomes a clause of ours. */
+                if (unpack_error) {
+                        size_t n = strlen(unpack_error);
+                        if (n > 0 && unpack_error[n - 1] == '.')
+                                unpack_error[n - 1] = 0;
+                        if (unpack_error[0] >= 'A' && unpack_error[0] <= 'Z')
+                                unpack_error[0] = (char)(unpack_error[0] - 'A' + 'a');
+                }
                 return image_error(ret_error, r, identifier, "layer %s was rejected: %s", layer->digest,
                                    unpack_error ?: strerror(-r));
         }

@@ -325,14 +325,32 @@ static int check_schema_version(json_object *o, char **ret_error) {
         return 0;
 }
 
-int oci_document_media_type(const void *data, size_t size, char **ret) {
+int oci_document_media_type(const void *data, size_t size, char **ret_media_type, OciMediaKind *ret_kind) {
         _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *media_type = NULL;
+        OciMediaKind kind;
         int r;
 
         r = json_parse_object(data, size, &o, NULL);
         if (r < 0)
                 return r;
-        return get_string(o, "mediaType", "", ret, NULL);
+        r = get_string(o, "mediaType", "", &media_type, NULL);
+        if (r < 0)
+                return r;
+
+        if (media_type)
+                kind = oci_media_kind(media_type);
+        else if (json_object_object_get_ex(o, "manifests", NULL))
+                kind = OCI_MEDIA_INDEX;
+        else if (json_object_object_get_ex(o, "config", NULL) &&
+                 json_object_object_get_ex(o, "layers", NULL))
+                kind = OCI_MEDIA_MANIFEST;
+        else
+                kind = OCI_MEDIA_UNKNOWN;
+
+        *ret_media_type = TAKE_PTR(media_type);
+        *ret_kind = kind;
+        return 0;
 }
 
 OciIndex *oci_index_free(OciIndex *i) {

@@ -62,8 +62,11 @@ int oci_index_parse(const void *data, size_t size, OciIndex **ret, char **ret_er
 int oci_manifest_parse(const void *data, size_t size, OciManifest **ret, char **ret_error);
 int oci_image_config_parse(const void *data, size_t size, OciImageConfig **ret, char **ret_error);
 
-/* Returns the "mediaType" field of a manifest or index document, or NULL. */
-int oci_document_media_type(const void *data, size_t size, char **ret);
+/* Stores the "mediaType" field of a manifest or index document (NULL when
+ * absent) and its kind. The field is optional in OCI documents, so without
+ * it a "manifests" array marks an index and "config" plus "layers" mark a
+ * manifest. */
+int oci_document_media_type(const void *data, size_t size, char **ret_media_type, OciMediaKind *ret_kind);
 
 OciIndex *oci_index_free(OciIndex *i);
 OciManifest *oci_manifest_free(OciManifest *m);

@@ -168,28 +168,26 @@ int oci_layout_read_blob(int layout_fd, const char *digest, uint64_t expected_si
         return 0;
 }
 
-int oci_resolve_document(int layout_fd, const char *digest, char *data, size_t size,
-                         char **ret_manifest_digest, char **ret_manifest, size_t *ret_manifest_size,
-                         char **ret_error) {
+/* Continues oci_layout_resolve() from a document already read and verified
+ * (an index or manifest with digest). */
+static int resolve_document(int layout_fd, const char *digest, char *data, size_t size,
+                            char **ret_manifest_digest, char **ret_manifest, size_t *ret_manifest_size,
+                            char **ret_error) {
         _cleanup_(oci_index_freep) OciIndex *index = NULL;
         _cleanup_free_ char *media_type = NULL, *clause = NULL, *manifest = NULL, *manifest_digest = NULL;
         const OciDescriptor *d;
+        OciMediaKind kind;
         size_t manifest_size;
         int r;
 
-        r = oci_document_media_type(data, size, &media_type);
+        r = oci_document_media_type(data, size, &media_type, &kind);
         if (r < 0)
                 return set_error(ret_error, "document %s is not valid JSON", digest);
 
-        /* Docker and OCI documents may omit mediaType; a "manifests" array
-         * then marks an index. */
-        if (!media_type && strstr(data, "\"manifests\""))
-                media_type = strdup("application/vnd.oci.image.index.v1+json");
-
-        if (oci_media_kind(media_type) != OCI_MEDIA_INDEX) {
-                if (media_type && oci_media_kind(media_type) != OCI_MEDIA_MANIFEST)
-                        return set_error(ret_error, "media type %s of %s is not supported", media_type,
-                                         digest);
+        if (kind != OCI_MEDIA_INDEX) {
+                if (kind != OCI_MEDIA_MANIFEST)
+                        return set_error(ret_error, "media type %s of %s is not supported",
+                                         strna(media_type), digest);
 
                 manifest_digest = strdup(digest);
                 manifest = malloc(size + 1);
@@ -207,8 +205,6 @@ int oci_resolve_document(int layout_fd, const char *digest, char *data, size_t s
                 if (!d)
                         return set_error(ret_error, "image index %s has no manifest for linux/%s", digest,
                                          oci_host_architecture());
-                if (layout_fd < 0)
-                        return set_error(ret_error, "image index %s cannot be resolved here", digest);
 
                 r = oci_layout_read_blob(layout_fd, d->digest, d->size, &manifest, &manifest_size,
                                          ret_error);
@@ -276,6 +272,6 @@ int oci_layout_resolve(int layout_fd, const char *tag, const char *digest, char 
         if (r < 0)
                 return r;
 
-        return oci_resolve_document(layout_fd, digest, data, size, ret_manifest_digest, ret_manifest,
-                                    ret_manifest_size, ret_error);
+        return resolve_document(layout_fd, digest, data, size, ret_manifest_digest, ret_manifest,
+                                ret_manifest_size, ret_error);
 }

@@ -31,10 +31,3 @@ int oci_layout_open_blob(int layout_fd, const char *digest);
  * and its verified content. */
 int oci_layout_resolve(int layout_fd, const char *tag, const char *digest, char **ret_manifest_digest,
                        char **ret_manifest, size_t *ret_manifest_size, char **ret_error);
-
-/* Continues oci_layout_resolve() from a document already read and verified
- * (the index or manifest with digest), reading blobs from layout_fd when it
- * is an index. Used for registry manifests too, with layout_fd -1. */
-int oci_resolve_document(int layout_fd, const char *digest, char *data, size_t size,
-                         char **ret_manifest_digest, char **ret_manifest, size_t *ret_manifest_size,
-                         char **ret_error);

@@ -200,8 +200,17 @@ static char *last_error_line(char *output) {
         if (msg) {
                 msg += 5;
                 end = strrchr(msg, '"');
-                if (end && end > msg)
-                        return strndup(msg, (size_t)(end - msg));
+                if (end && end > msg) {
+                        /* logrus escapes quotes inside the message as \". */
+                        char *text = strndup(msg, (size_t)(end - msg)), *o = text;
+                        if (!text)
+                                return NULL;
+                        for (const char *i = text; *i; i++)
+                                if (!(i[0] == '\\' && i[1] == '"'))
+                                        *o++ = *i;
+                        *o = 0;
+                        return text;
+                }
         }
         return strdup(line);
 }
@@ -318,6 +327,7 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
         _cleanup_free_ char *raw = NULL, *media_type = NULL, *clause = NULL, *digest = NULL;
         _cleanup_(oci_index_freep) OciIndex *index = NULL;
         char raw_digest[DIGEST_STRING_SIZE];
+        OciMediaKind kind;
         size_t size;
         int r;
 
@@ -357,11 +367,11 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
                                  "digest mismatch: the registry returned a manifest with digest %s",
                                  raw_digest);
 
-        r = oci_document_media_type(raw, size, &media_type);
+        r = oci_document_media_type(raw, size, &media_type, &kind);
         if (r < 0)
                 return set_error(ret_error, "the registry returned a manifest that is not valid JSON");
 
-        if (oci_media_kind(media_type) == OCI_MEDIA_INDEX) {
+        if (kind == OCI_MEDIA_INDEX) {
                 r = oci_index_parse(raw, size, &index, &clause);
                 if (r < 0)
                         return set_error(ret_error, "image index %s is invalid: %s", raw_digest,
@@ -372,7 +382,7 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
                         return set_error(ret_error, "image index %s has no manifest for linux/%s",
                                          raw_digest, oci_host_architecture());
                 digest = strdup(d->digest);
-        } else if (oci_media_kind(media_type) == OCI_MEDIA_MANIFEST)
+        } else if (kind == OCI_MEDIA_MANIFEST)
                 digest = strdup(raw_digest);
         else
                 return set_error(ret_error, "the registry returned unsupported media type %s",

@@ -269,7 +269,6 @@ static const TestEntry good_entries[] = {
 };
 
 static void check_good_tree(const char *target) {
-        _cleanup_free_ char *path = NULL;
         char buffer[64];
         struct stat st, st2;
         ssize_t n;
