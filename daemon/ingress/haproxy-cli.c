@@ -68,7 +68,7 @@ int haproxy_cli_command(const char *socket_path, const char *command, char **ret
         r = write_all(fd, line, strlen(line));
         if (r < 0)
                 return r;
-        /* The master CLI keeps the connection open until it sees the end
+        /* The master CLI keeps the connection open until it reads the end
          * of input, and the worker's runtime API replies to a half-closed
          * connection too. */
         if (shutdown(fd, SHUT_WR) < 0)
@@ -94,8 +94,8 @@ int haproxy_cli_command(const char *socket_path, const char *command, char **ret
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        /* The master CLI closes with a reset after `reload`
-                         * because the master re-executes itself. */
+                        /* The master CLI may close with a reset after
+                         * `reload`, because the master re-executes itself. */
                         if (errno == ECONNRESET)
                                 break;
                         return -errno;

@@ -153,7 +153,7 @@ static int render(Ingress *i, bool with_servers, const char *hash, char **ret) {
 
 /* The structure hash covers everything in the configuration except the
  * server lines, which change at runtime without a reload. The
- * configuration exports it with `setenv`, so `show env` tells whether the
+ * configuration exports it with `setenv`, so `show env` shows whether the
  * running HAProxy loaded the same structure. */
 int ingress_structure_hash(Ingress *i, char **ret) {
         _cleanup_free_ char *text = NULL;

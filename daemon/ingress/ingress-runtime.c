@@ -207,7 +207,7 @@ static bool pid_in(const ProcInfo *info, pid_t pid) {
         return false;
 }
 
-/* Asks the master to reload and waits until a new worker answers on
+/* Asks the master to reload and waits until a new worker replies on
  * admin.sock. The old worker keeps serving its open connections until they
  * end or hard-stop-after expires. Returns -EBADMSG if the master reports a
  * failed reload and -ETIMEDOUT if no new worker shows up in time. */

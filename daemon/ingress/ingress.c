@@ -3,7 +3,7 @@
 /* Desired state of the ingress and the calls that change it. The
  * invariant: after every successful call, haproxy.cfg and hosts.map on
  * disk describe the whole desired state (routes and servers), so a
- * restarted or reloaded HAProxy starts out correct; when the driver is
+ * restarted or reloaded HAProxy starts out correct. When the driver is
  * attached, the running HAProxy matches it too. */
 
 #include <arpa/inet.h>
@@ -179,7 +179,7 @@ static int validate_routes(Ingress *i, const IngressRoute *routes, size_t n, cha
 
 /* Builds the new backend array. Servers move from the old backend of the
  * same service, so on success the old array keeps only empty server
- * lists; on failure nothing has moved. */
+ * lists. On failure nothing has moved. */
 static int build_backends(Ingress *i, const IngressRoute *routes, size_t n, IngressBackend **ret) {
         IngressBackend *nb;
 

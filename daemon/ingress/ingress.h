@@ -11,9 +11,9 @@
  * suffix) in the map file hosts.map, so host changes and pausing are
  * runtime map updates. Adding or removing a service, or changing a
  * request timeout, rewrites the configuration and reloads HAProxy through
- * the master CLI. Servers are added and removed at runtime; every
+ * the master CLI. Servers are added and removed at runtime. Every
  * configuration written also lists all current servers, because HAProxy
- * forgets runtime-added servers on reload.
+ * drops runtime-added servers on reload.
  *
  * A new driver starts detached: ingress_set_routes() and the server calls
  * only record the desired state and write the configuration, without
@@ -70,11 +70,11 @@ static inline void ingress_freep(Ingress **i) {
 }
 
 /* Writes hosts.map and haproxy.cfg atomically (temporary file, rename).
- * The configuration is checked with `haproxy -c` first; on failure the old
+ * The configuration is checked with `haproxy -c` first. On failure the old
  * file stays and *ret_error receives HAProxy's message. Does not reload. */
 int ingress_write_config(Ingress *i, char **ret_error);
 
-/* Replaces the set of routes. Servers of services that stay are kept;
+/* Replaces the set of routes. Servers of services that stay are kept, and
  * servers of removed services are dropped. When attached, reloads HAProxy
  * only if a backend was added or removed or a timeout changed, and
  * otherwise applies host, pause and max_concurrency changes through the
@@ -112,6 +112,6 @@ int ingress_stats(Ingress *i, IngressStats **ret, size_t *ret_n);
 IngressStats *ingress_stats_free(IngressStats *s, size_t n);
 
 /* Returns 1 if the HAProxy binary lists the prometheus-exporter service
- * in `haproxy -vv`, 0 if not (the metrics frontend then answers 503), or
+ * in `haproxy -vv`, 0 if not (the metrics frontend then returns 503), or
  * a negative errno if HAProxy could not be run. */
 int ingress_metrics_available(Ingress *i);

@@ -370,7 +370,7 @@ static void test_servers_without_reload(void) {
         fixture_start(&f, "servers", two_routes, 2, 0);
         pid = worker_pid(&f);
 
-        /* No server yet: HAProxy answers 503 itself. */
+        /* No server yet: HAProxy returns 503 itself. */
         expect_page(f.port, HOST_A, 503, "");
 
         check_ok(ingress_server_add(f.ingress, "aaaaaaaaaa", "i1", loopback(), backend_port[0], &error),
@@ -392,7 +392,7 @@ static void test_servers_without_reload(void) {
         check_ok(ingress_server_drain(f.ingress, "aaaaaaaaaa", "i1"), NULL);
         check_ok(ingress_server_sessions(f.ingress, "aaaaaaaaaa", "i1", &sessions), NULL);
         check(sessions == 0);
-        /* A drained server gets no new requests, so i2 answers all. */
+        /* A drained server gets no new requests, so i2 serves all of them. */
         for (int k = 0; k < 5; k++)
                 expect_page(f.port, HOST_A, 200, "backend b");
 
@@ -596,7 +596,7 @@ static void test_resync_after_driver_restart(void) {
         pid = worker_pid(&f);
 
         /* While the driver is gone, HAProxy loses server i2 and gains a
-         * server nobody asked for. */
+         * server that is not in the desired state. */
         f.ingress = ingress_free(f.ingress);
         free(admin_command(&f, "set server svc_aaaaaaaaaa/i2 state maint"));
         free(admin_command(&f, "del server svc_aaaaaaaaaa/i2"));
