@@ -706,7 +706,6 @@ static bool string_in(const char *s, const char *const *list) {
 /* Returns the StatusMessage of a service's newest operation, or NULL. */
 static char *latest_operation_message(Context *c, const char *service) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
         json_object *rows = NULL, *props = NULL;
         char *message = NULL;
 

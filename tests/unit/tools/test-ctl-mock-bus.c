@@ -501,6 +501,17 @@ static void test_list_instances(const char *ctl, const char *address) {
         run_done(&run);
 }
 
+static void test_wait_times_out(const char *ctl, const char *address) {
+        /* The mock's service stays OPERATION_IN_PROGRESS. */
+        Run run = run_ctl(ctl, address, "wait", "service-running", "--service-arn", "web", "--timeout", "1",
+                          "--delay", "1", NULL);
+
+        EXPECT_INT(run.status, 255);
+        EXPECT_STR(run.err, "Waiter ServiceRunning failed: timed out after 1 s.\n");
+        EXPECT_STR(run.out, "");
+        run_done(&run);
+}
+
 static void test_daemon_not_running(const char *ctl, const char *address) {
         Run run = run_ctl(ctl, address, "describe-service", "--service-arn", "web", NULL);
 
@@ -560,6 +571,7 @@ int main(int argc, char *argv[]) {
                 test_create_service_error_exit_status(argv[1], address);
                 test_auto_scaling_options_are_uint32(argv[1], address);
                 test_list_instances(argv[1], address);
+                test_wait_times_out(argv[1], address);
                 stop(mock_pid);
                 test_daemon_not_running(argv[1], address);
         }
