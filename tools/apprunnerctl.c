@@ -131,8 +131,8 @@ static int append_failed(Context *c, int r) {
 static int call(Context *c, sd_bus_message *m, sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        /* Creating a service can take a moment while apprunnerd persists it, so allow more than sd-bus's
-         * default of 25 s. */
+        /* NOTE: 120 s in place of sd-bus's default of 25 s is a margin for a daemon that persists a request
+         * before it replies, not a measured figure. */
         int r = sd_bus_call(c->bus, m, 120 * 1000000ULL, &error, ret_reply);
         if (r < 0)
                 return print_bus_error(c, &error, r);
@@ -672,7 +672,7 @@ static int verb_delete_connection(Context *c) {
 }
 
 /* Waiters. A waiter watches PropertiesChanged of the object and also
- * checks every --delay seconds, so it sees a change at once and still
+ * checks every --delay seconds, so it notices a change as soon as it is signalled and still
  * works when a signal is lost. */
 
 static uint64_t now_usec(void) {
@@ -1084,9 +1084,10 @@ static int parse_verb_arguments(Context *c, int argc, char *argv[]) {
                         bool negated = (opt - OPT_FIELD) % 2 == 1;
                         json_object *value = NULL;
 
-                        r = request_option_value(
-                                f, f->type == FIELD_BOOLEAN ? (negated ? "false" : "true") : optarg, &value,
-                                &error);
+                        const char *text = optarg;
+                        if (f->type == FIELD_BOOLEAN)
+                                text = negated ? "false" : "true";
+                        r = request_option_value(f, text, &value, &error);
                         if (r < 0) {
                                 status = usage_error("%s", error ?: strerror(-r));
                                 goto finish;

@@ -11,12 +11,12 @@
 #define APPRUNNER_MANAGER_PATH      "/org/apprunner1"
 #define APPRUNNER_MANAGER_INTERFACE "org.apprunner1.Manager"
 
-/* Reads the next complete value of m, of any D-Bus type, into JSON:
- * strings, object paths and signatures as strings, integers as integers,
- * booleans as booleans, variants as their content, arrays of dictionary
- * entries as objects (keys turned into strings), other arrays and structs
- * as lists. Returns 1 and the value, 0 at the end of the current
- * container, or a negative errno. */
+/* Reads the next complete value of m, of any D-Bus type, into JSON.
+ * Strings, object paths and signatures become strings, integers integers
+ * and booleans booleans. A variant becomes its content. An array of
+ * dictionary entries becomes an object with the keys as strings, and
+ * other arrays and structs become lists. Returns 1 and the value, 0 at
+ * the end of the current container, or a negative errno. */
 int bus_message_read_json(sd_bus_message *m, json_object **ret);
 
 /* Appends options as an a{sv} dictionary: a JSON string is sent as "s", an

@@ -17,7 +17,7 @@ typedef enum ValueKind {
 } ValueKind;
 
 /* One member of a response structure. name is App Runner's member name,
- * which is also the D-Bus property the value comes from; row is the
+ * which is also the D-Bus property the value is read from. row is the
  * value's position in the struct of a List* reply. */
 typedef struct Layout {
         const char *name;

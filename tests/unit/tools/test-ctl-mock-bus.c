@@ -554,7 +554,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "Failed to create a temporary directory: %m\n");
                 return 1;
         }
-        /* Bounds the test if a child hangs; meson's timeout is the second line of defence. */
+        /* Bounds the test if a child hangs. meson's timeout is the second bound. */
         alarm(60);
 
         pid_t daemon_pid = start_dbus_daemon(address, sizeof(address));
