@@ -7,7 +7,7 @@ int error_set(char **ret_error, int r, const char *format, ...) {
         va_list ap;
         char *s;
 
-        if (!ret_error)
+        if (!ret_error || *ret_error)
                 return r;
 
         va_start(ap, format);
@@ -15,7 +15,6 @@ int error_set(char **ret_error, int r, const char *format, ...) {
                 s = NULL;
         va_end(ap);
 
-        free(*ret_error);
         *ret_error = s;
         return r;
 }

@@ -96,6 +96,18 @@ typedef enum InstanceState {
 
 typedef struct Service Service;
 
+/* Ingress figures of a service, refreshed from HAProxy's statistics. */
+typedef struct ServiceStats {
+        uint64_t requests;
+        uint64_t responses_2xx;
+        uint64_t responses_3xx;
+        uint64_t responses_4xx;
+        uint64_t responses_5xx;
+        unsigned active;
+        unsigned queued;
+        unsigned average_response_ms;
+} ServiceStats;
+
 /* One running copy of a service's image. Persisted so that a restarted
  * daemon adopts instances instead of restarting them. */
 typedef struct Instance {
@@ -103,6 +115,7 @@ typedef struct Instance {
         char *id;            /* 12 lowercase hex characters */
         char *unit;          /* apprunner-<escaped name>@<id>.service */
         char *image_digest;  /* version this instance runs */
+        unsigned generation; /* deployment generation, see Service.generation */
         struct in_addr address;
         uint16_t port;
         InstanceState state;
@@ -124,8 +137,13 @@ struct Service {
         char *image_digest;          /* manifest digest of the serving version */
         char *previous_image_digest; /* kept in the image store for rollback */
         char *operation_id;          /* operation in progress, NULL when none */
+        /* Incremented by every deployment that switches traffic; instances
+         * of another generation than the service's are leftovers of a
+         * deployment that did not finish. */
+        unsigned generation;
 
         Instance *instances;
+        ServiceStats stats;
 
         void *deployment; /* owned by the deployer while an operation runs */
         void *userdata;

@@ -211,6 +211,7 @@ static int instance_to_json(const Instance *i, json_object **ret) {
         TRY(add_string(o, "ImageDigest", i->image_digest));
         TRY(add_string(o, "Address", address));
         TRY(add_uint(o, "Port", i->port));
+        TRY(add_uint(o, "Generation", i->generation));
         *ret = TAKE_PTR(o);
         return 0;
 }
@@ -235,6 +236,8 @@ static int instance_from_json(json_object *doc, Instance **ret) {
                 r = get_string(doc, "Address", true, &address);
         if (r >= 0)
                 r = get_uint(doc, "Port", true, 65535, &port);
+        if (r >= 0)
+                r = get_unsigned(doc, "Generation", false, &i->generation);
         if (r >= 0 && (!id_is_hex(i->id, 12) || inet_pton(AF_INET, address, &i->address) != 1))
                 r = -EBADMSG;
         if (r < 0) {
@@ -262,6 +265,7 @@ int service_to_json(const Service *s, json_object **ret) {
         TRY(add_string(o, "ImageDigest", s->image_digest));
         TRY(add_string(o, "PreviousImageDigest", s->previous_image_digest));
         TRY(add_string(o, "OperationId", s->operation_id));
+        TRY(add_uint(o, "Generation", s->generation));
 
         TRY(service_spec_to_json(&s->spec, &spec));
         if (json_object_object_add(o, "Spec", TAKE_PTR(spec)) < 0)
@@ -304,6 +308,7 @@ static int service_from_json_internal(json_object *doc, Service *s) {
         TRY(get_string(doc, "ImageDigest", false, &s->image_digest));
         TRY(get_string(doc, "PreviousImageDigest", false, &s->previous_image_digest));
         TRY(get_string(doc, "OperationId", false, &s->operation_id));
+        TRY(get_unsigned(doc, "Generation", false, &s->generation));
 
         if (!json_object_object_get_ex(doc, "Spec", &spec))
                 return -EBADMSG;

@@ -76,7 +76,7 @@ int store_open(const char *root, Store **ret) {
         return 0;
 }
 
-int write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+int store_write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = -1;
         const char *p = data;
@@ -133,7 +133,7 @@ int store_write(Store *s, StoreKind kind, const char *id, json_object *doc) {
         if (!text)
                 return -ENOMEM;
 
-        r = write_file_atomic(s->dir_fds[kind], name, text, length, 0600);
+        r = store_write_file_atomic(s->dir_fds[kind], name, text, length, 0600);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s/%s/%s: %m", s->root, kind_dirs[kind], name);
         return 0;

@@ -42,4 +42,4 @@ int store_load(Store *s, StoreKind kind, store_load_func_t func, void *userdata)
 
 /* Writes a small file atomically with the same protocol (secrets, the
  * address allocator). */
-int write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
+int store_write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);

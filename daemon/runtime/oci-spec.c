@@ -41,11 +41,6 @@ static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
-/* RLIMIT_NOFILE of the container's processes, soft and hard. The kernel's
- * default soft limit of 1024 is too low for a web server that holds one
- * descriptor per connection. */
-#define CONTAINER_NOFILE_LIMIT 65536
-
 /* ---- JSON helpers ------------------------------------------------------ */
 
 /* Adds value under key and takes ownership of value in every case; a NULL
@@ -123,23 +118,23 @@ static bool instance_id_is_valid(const char *id) {
 
 static int check_spec(const InstanceSpec *s, char **ret_error) {
         if (!instance_id_is_valid(s->instance_id))
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Invalid instance id \"%s\": expected 12 lowercase hex digits.",
                                  strna(s->instance_id));
         if (!s->hostname || !*s->hostname)
-                return set_error(ret_error, -EINVAL, "Instance %s has no hostname.", s->instance_id);
+                return error_set(ret_error, -EINVAL, "Instance %s has no hostname.", s->instance_id);
         if (!s->rootfs || s->rootfs[0] != '/')
-                return set_error(ret_error, -EINVAL, "Instance %s: rootfs \"%s\" is not an absolute path.",
+                return error_set(ret_error, -EINVAL, "Instance %s: rootfs \"%s\" is not an absolute path.",
                                  s->instance_id, strna(s->rootfs));
         if (!s->netns_path || s->netns_path[0] != '/')
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Instance %s: network namespace path \"%s\" is not an absolute path.",
                                  s->instance_id, strna(s->netns_path));
         if (!s->image)
-                return set_error(ret_error, -EINVAL, "Instance %s has no image configuration.",
+                return error_set(ret_error, -EINVAL, "Instance %s has no image configuration.",
                                  s->instance_id);
         if (!s->seccomp)
-                return set_error(ret_error, -EINVAL, "Instance %s has no seccomp profile.", s->instance_id);
+                return error_set(ret_error, -EINVAL, "Instance %s has no seccomp profile.", s->instance_id);
         return 0;
 }
 
@@ -171,7 +166,7 @@ static int split_command(const char *command, char ***ret, char **ret_error) {
          * wordexp() would keep them literally. */
         for (const char *p = command; *p; p++)
                 if (strchr("$`*?[~", *p))
-                        return set_error(
+                        return error_set(
                                 ret_error, -EINVAL,
                                 "StartCommand \"%s\" uses the shell expansion character '%c', but the "
                                 "image has no /bin/sh to run it. Remove the character or add a shell "
@@ -183,17 +178,17 @@ static int split_command(const char *command, char ***ret, char **ret_error) {
         case 0:
                 break;
         case WRDE_BADCHAR:
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "StartCommand \"%s\" contains a shell operator (one of |&;<>(){} or a "
                                  "newline), but the image has no /bin/sh to run it.",
                                  command);
         case WRDE_SYNTAX:
-                return set_error(ret_error, -EINVAL, "StartCommand \"%s\" has unbalanced quotes.", command);
+                return error_set(ret_error, -EINVAL, "StartCommand \"%s\" has unbalanced quotes.", command);
         case WRDE_NOSPACE:
                 wordfree(&we);
                 return -ENOMEM;
         default:
-                return set_error(ret_error, -EINVAL, "StartCommand \"%s\" cannot be split into words.",
+                return error_set(ret_error, -EINVAL, "StartCommand \"%s\" cannot be split into words.",
                                  command);
         }
 
@@ -207,7 +202,7 @@ static int split_command(const char *command, char ***ret, char **ret_error) {
         wordfree(&we);
 
         if (n == 0)
-                return set_error(ret_error, -EINVAL, "StartCommand \"%s\" contains no words.", command);
+                return error_set(ret_error, -EINVAL, "StartCommand \"%s\" contains no words.", command);
 
         *ret = TAKE_PTR(words);
         return 0;
@@ -241,7 +236,7 @@ static int build_args(const InstanceSpec *s, json_object **ret, char **ret_error
         }
 
         if (strv_length(image->entrypoint) + strv_length(image->cmd) == 0)
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "The image defines neither Entrypoint nor Cmd, and the service sets no "
                                  "StartCommand. Set StartCommand in the image repository configuration.");
 
@@ -287,7 +282,7 @@ static int env_merge(char ***l, size_t *n, char *const *add, const char *source,
                 const char *eq = strchr(*e, '=');
 
                 if (!eq || eq == *e)
-                        return set_error(
+                        return error_set(
                                 ret_error, -EINVAL,
                                 "Invalid environment variable \"%s\" in the %s: expected NAME=VALUE.", *e,
                                 source);
@@ -488,7 +483,7 @@ static int resolve_user(const InstanceSpec *s, ResolvedUser *ret, char **ret_err
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "User \"%s\" of the image configuration is not in the image's "
                                          "/etc/passwd. Use a numeric uid or add the user to the image.",
                                          user_part);
@@ -502,7 +497,7 @@ static int resolve_user(const InstanceSpec *s, ResolvedUser *ret, char **ret_err
                         if (r < 0)
                                 return r;
                         if (r == 0)
-                                return set_error(
+                                return error_set(
                                         ret_error, -EINVAL,
                                         "Group \"%s\" of the image configuration is not in the image's "
                                         "/etc/group. Use a numeric gid or add the group to the image.",
@@ -573,14 +568,14 @@ static json_object *build_capabilities(void) {
         return TAKE_PTR(caps);
 }
 
-static json_object *build_rlimits(void) {
+static json_object *build_rlimits(uint64_t nofile_limit) {
         _cleanup_json_ json_object *rlimits = json_object_new_array(), *nofile = json_object_new_object();
 
         if (!rlimits || !nofile)
                 return NULL;
         if (json_add(nofile, "type", json_object_new_string("RLIMIT_NOFILE")) < 0 ||
-            json_add(nofile, "soft", json_object_new_int64(CONTAINER_NOFILE_LIMIT)) < 0 ||
-            json_add(nofile, "hard", json_object_new_int64(CONTAINER_NOFILE_LIMIT)) < 0 ||
+            json_add(nofile, "soft", json_object_new_uint64(nofile_limit)) < 0 ||
+            json_add(nofile, "hard", json_object_new_uint64(nofile_limit)) < 0 ||
             json_append(rlimits, TAKE_PTR(nofile)) < 0)
                 return NULL;
         return TAKE_PTR(rlimits);
@@ -606,7 +601,7 @@ static int build_process(const InstanceSpec *s, json_object **ret, char **ret_er
         if (!cwd || !*cwd)
                 cwd = "/";
         if (cwd[0] != '/')
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "WorkingDir \"%s\" of the image configuration is not an absolute path.",
                                  cwd);
 
@@ -618,7 +613,7 @@ static int build_process(const InstanceSpec *s, json_object **ret, char **ret_er
             json_add(process, "env", TAKE_PTR(env)) < 0 ||
             json_add(process, "cwd", json_object_new_string(cwd)) < 0 ||
             json_add(process, "capabilities", build_capabilities()) < 0 ||
-            json_add(process, "rlimits", build_rlimits()) < 0 ||
+            json_add(process, "rlimits", build_rlimits(s->nofile_limit ?: OCI_DEFAULT_NOFILE_LIMIT)) < 0 ||
             json_add(process, "noNewPrivileges", json_object_new_boolean(true)) < 0)
                 return -ENOMEM;
 
@@ -766,7 +761,7 @@ int oci_bundle_write(const InstanceSpec *s, const char *bundle_dir, char **ret_e
         /* mkostemp() creates the file with mode 0600. */
         fd = mkostemp(temp_path, O_CLOEXEC);
         if (fd < 0)
-                return set_error(ret_error, -errno, "Failed to create a file in bundle directory %s: %s.",
+                return error_set(ret_error, -errno, "Failed to create a file in bundle directory %s: %s.",
                                  bundle_dir, strerror(errno));
 
         if (json_object_to_fd(fd, spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0) {
@@ -787,5 +782,5 @@ int oci_bundle_write(const InstanceSpec *s, const char *bundle_dir, char **ret_e
 
 fail:
         (void)unlink(temp_path);
-        return set_error(ret_error, r, "Failed to write %s: %s.", final_path, strerror(-r));
+        return error_set(ret_error, r, "Failed to write %s: %s.", final_path, strerror(-r));
 }

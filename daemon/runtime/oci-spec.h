@@ -12,6 +12,13 @@
  * containerd use. */
 #define OCI_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* RLIMIT_NOFILE of the container's processes when InstanceSpec sets none.
+ * The kernel's default soft limit of 1024 is too low for a web server that
+ * holds one descriptor per connection. crun sets it before it drops
+ * capabilities, so raising it above the hard limit of the unit that runs
+ * crun needs CAP_SYS_RESOURCE. */
+#define OCI_DEFAULT_NOFILE_LIMIT UINT64_C(65536)
+
 typedef struct InstanceSpec {
         const char *instance_id; /* 12 lowercase hex characters */
         const char *hostname;    /* per instance */
@@ -22,6 +29,7 @@ typedef struct InstanceSpec {
         uint16_t port;              /* App Runner Port, exported as PORT */
         char *const *env;           /* RuntimeEnvironmentVariables as "K=V", may be NULL */
         const json_object *seccomp; /* loaded profile, see seccomp_profile_load() */
+        uint64_t nofile_limit;      /* RLIMIT_NOFILE, soft and hard; 0: OCI_DEFAULT_NOFILE_LIMIT */
 } InstanceSpec;
 
 /* Builds the OCI runtime configuration of one instance.

@@ -24,16 +24,16 @@ static size_t strv_length(char *const *l) {
  * rejected rather than escaped. */
 static int check_layer_dirs(char *const *layer_dirs, char **ret_error) {
         if (strv_length(layer_dirs) == 0)
-                return set_error(ret_error, -EINVAL, "The image has no layers to mount.");
+                return error_set(ret_error, -EINVAL, "The image has no layers to mount.");
 
         for (size_t i = 0; layer_dirs[i]; i++) {
                 const char *d = layer_dirs[i];
 
                 if (d[0] != '/')
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Layer directory \"%s\" is not an absolute path.", d);
                 if (strpbrk(d, ":,\\"))
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Layer directory \"%s\" contains ':', ',' or '\\', which overlayfs "
                                          "options cannot hold.",
                                          d);
@@ -88,7 +88,7 @@ static int mount_fsconfig(char *const *layer_dirs, const char *upper, const char
                         if (i == n && r == -EINVAL)
                                 return -EOPNOTSUPP;
                         read_fs_context_messages(fs_fd, messages, sizeof(messages));
-                        return set_error(ret_error, r, "Failed to add layer %s to the overlay: %s (%s).",
+                        return error_set(ret_error, r, "Failed to add layer %s to the overlay: %s (%s).",
                                          layer_dirs[i - 1], strerror(-r), messages);
                 }
 
@@ -98,17 +98,17 @@ static int mount_fsconfig(char *const *layer_dirs, const char *upper, const char
                 int r = -errno;
 
                 read_fs_context_messages(fs_fd, messages, sizeof(messages));
-                return set_error(ret_error, r, "Failed to create the overlay for %s: %s (%s).", merged,
+                return error_set(ret_error, r, "Failed to create the overlay for %s: %s (%s).", merged,
                                  strerror(-r), messages);
         }
 
         mount_fd = fsmount(fs_fd, FSMOUNT_CLOEXEC, 0);
         if (mount_fd < 0)
-                return set_error(ret_error, -errno, "Failed to create the overlay mount for %s: %s.", merged,
+                return error_set(ret_error, -errno, "Failed to create the overlay mount for %s: %s.", merged,
                                  strerror(errno));
 
         if (move_mount(mount_fd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                return set_error(ret_error, -errno, "Failed to attach the overlay at %s: %s.", merged,
+                return error_set(ret_error, -errno, "Failed to attach the overlay at %s: %s.", merged,
                                  strerror(errno));
 
         return 0;
@@ -207,7 +207,7 @@ static int mount_legacy(char *const *layer_dirs, const char *upper, const char *
         if (relative) {
                 parent = common_parent(layer_dirs);
                 if (!parent)
-                        return set_error(
+                        return error_set(
                                 ret_error, -E2BIG,
                                 "The %zu layer directories of the image share no parent directory, and "
                                 "their overlay options exceed the kernel's limit of %ld bytes.",
@@ -221,7 +221,7 @@ static int mount_legacy(char *const *layer_dirs, const char *upper, const char *
         /* mount(2) copies at most one page of options, including the
          * terminating NUL. */
         if ((long)strlen(options) >= page_size)
-                return set_error(
+                return error_set(
                         ret_error, -E2BIG,
                         "The overlay options for %zu layers are %zu bytes long, more than the kernel's "
                         "limit of %ld bytes.",
@@ -232,7 +232,7 @@ static int mount_legacy(char *const *layer_dirs, const char *upper, const char *
         else
                 r = mount("overlay", merged, "overlay", 0, options) < 0 ? -errno : 0;
         if (r < 0)
-                return set_error(ret_error, r, "Failed to mount the overlay at %s: %s.", merged,
+                return error_set(ret_error, r, "Failed to mount the overlay at %s: %s.", merged,
                                  strerror(-r));
 
         return 0;
@@ -252,7 +252,7 @@ int rootfs_mount_with(char *const *layer_dirs, const char *instance_dir, RootfsM
                 return r;
 
         if (instance_dir[0] != '/')
-                return set_error(ret_error, -EINVAL, "Instance directory \"%s\" is not an absolute path.",
+                return error_set(ret_error, -EINVAL, "Instance directory \"%s\" is not an absolute path.",
                                  instance_dir);
 
         if (asprintf(&upper, "%s/upper", instance_dir) < 0 || asprintf(&work, "%s/work", instance_dir) < 0 ||
@@ -265,7 +265,7 @@ int rootfs_mount_with(char *const *layer_dirs, const char *instance_dir, RootfsM
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 r = mkdir_ok_if_exists(dirs[i], modes[i]);
                 if (r < 0)
-                        return set_error(ret_error, r, "Failed to create directory %s: %s.", dirs[i],
+                        return error_set(ret_error, r, "Failed to create directory %s: %s.", dirs[i],
                                          strerror(-r));
         }
 
@@ -273,7 +273,7 @@ int rootfs_mount_with(char *const *layer_dirs, const char *instance_dir, RootfsM
         if (method_allows(method, ROOTFS_MOUNT_FSCONFIG)) {
                 r = mount_fsconfig(layer_dirs, upper, work, merged, ret_error);
                 if (r == -EOPNOTSUPP && method == ROOTFS_MOUNT_FSCONFIG)
-                        return set_error(ret_error, r,
+                        return error_set(ret_error, r,
                                          "The kernel does not support the overlayfs parameter lowerdir+.");
         }
         if (r == -EOPNOTSUPP && method_allows(method, ROOTFS_MOUNT_LEGACY)) {

@@ -7,21 +7,6 @@
 
 #include "runtime-util.h"
 
-int set_error(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-        char *s;
-
-        if (!ret_error)
-                return r;
-
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-
-        *ret_error = s;
-        return r;
-}
 
 int open_in_root(const char *root, const char *path, int flags) {
         _cleanup_close_ int root_fd = -1;

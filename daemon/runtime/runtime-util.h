@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "error.h"
+
 /* Helpers private to daemon/runtime/. */
 
 #include <json-c/json.h>
@@ -14,11 +16,6 @@ static inline void json_object_putp(json_object **p) {
 }
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
-/* Stores a malloc'ed sentence built from format in *ret_error (if ret_error
- * is not NULL) and returns r, which must be a negative errno. Callers write
- *         return set_error(ret_error, -EINVAL, "Invalid ...");
- * If the sentence cannot be allocated, *ret_error is left NULL. */
-int set_error(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
 
 /* Opens path inside the directory tree root as if root were "/": symbolic
  * links and ".." cannot leave root (openat2() with RESOLVE_IN_ROOT). Returns

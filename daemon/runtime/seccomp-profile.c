@@ -83,7 +83,7 @@ static int check_keys(json_object *o, const char *const *keys, size_t n, const c
         json_object_object_foreach(o, key, value) {
                 (void)value;
                 if (!string_in_list(keys, n, key))
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Seccomp profile %s: %s has unknown key \"%s\".", what, where, key);
         }
         return 0;
@@ -131,21 +131,21 @@ static int parse_action(json_object *parent, const char *action_key, const char 
 
         if (!json_object_object_get_ex(parent, action_key, &action_obj) ||
             !json_object_is_type(action_obj, json_type_string))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s.%s is missing or not a string.",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s.%s is missing or not a string.",
                                  what, where, action_key);
 
         if (lookup_named_value(seccomp_actions, ELEMENTSOF(seccomp_actions),
                                json_object_get_string(action_obj), &action) < 0)
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s.%s has unknown action \"%s\".",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s.%s has unknown action \"%s\".",
                                  what, where, action_key, json_object_get_string(action_obj));
 
         if (json_object_object_get_ex(parent, errno_key, &errno_obj)) {
                 if (get_uint64(errno_obj, &errno_value) < 0 || errno_value > 0xffff)
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Seccomp profile %s: %s.%s must be an integer between 0 and 65535.",
                                          what, where, errno_key);
                 if (action != SCMP_ACT_ERRNO(0) && action != SCMP_ACT_TRACE(0))
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Seccomp profile %s: %s.%s is only valid with SCMP_ACT_ERRNO or "
                                          "SCMP_ACT_TRACE.",
                                          what, where, errno_key);
@@ -168,7 +168,7 @@ static int parse_arg(json_object *arg, const char *what, const char *where, stru
         int r;
 
         if (!json_object_is_type(arg, json_type_object))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s is not an object.", what,
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s is not an object.", what,
                                  where);
 
         r = check_keys(arg, arg_keys, ELEMENTSOF(arg_keys), what, where, ret_error);
@@ -177,26 +177,26 @@ static int parse_arg(json_object *arg, const char *what, const char *where, stru
 
         if (!json_object_object_get_ex(arg, "index", &index_obj) || get_uint64(index_obj, &index) < 0 ||
             index > 5)
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Seccomp profile %s: %s.index must be an integer between 0 and 5.", what,
                                  where);
 
         if (!json_object_object_get_ex(arg, "value", &value_obj) || get_uint64(value_obj, &value) < 0)
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Seccomp profile %s: %s.value is missing or not an unsigned integer.", what,
                                  where);
 
         if (json_object_object_get_ex(arg, "valueTwo", &value_two_obj) &&
             get_uint64(value_two_obj, &value_two) < 0)
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Seccomp profile %s: %s.valueTwo is not an unsigned integer.", what, where);
 
         if (!json_object_object_get_ex(arg, "op", &op_obj) || !json_object_is_type(op_obj, json_type_string))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s.op is missing or not a string.",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s.op is missing or not a string.",
                                  what, where);
         if (lookup_named_value(seccomp_operators, ELEMENTSOF(seccomp_operators),
                                json_object_get_string(op_obj), &op) < 0)
-                return set_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "Seccomp profile %s: %s.op has unknown operator \"%s\".", what, where,
                                  json_object_get_string(op_obj));
 
@@ -216,7 +216,7 @@ static int add_architectures(scmp_filter_ctx ctx, json_object *profile, const ch
         if (!json_object_object_get_ex(profile, "architectures", &archs))
                 return 0;
         if (!json_object_is_type(archs, json_type_array))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: architectures is not an array.",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: architectures is not an array.",
                                  what);
 
         n = json_object_array_length(archs);
@@ -228,7 +228,7 @@ static int add_architectures(scmp_filter_ctx ctx, json_object *profile, const ch
                 token = json_object_is_type(a, json_type_string) ? resolve_arch(json_object_get_string(a))
                                                                  : 0;
                 if (token == 0)
-                        return set_error(
+                        return error_set(
                                 ret_error, -EINVAL,
                                 "Seccomp profile %s: architectures[%zu] is not a known architecture "
                                 "name such as \"SCMP_ARCH_X86_64\".",
@@ -236,7 +236,7 @@ static int add_architectures(scmp_filter_ctx ctx, json_object *profile, const ch
 
                 r = seccomp_arch_add(ctx, token);
                 if (r < 0 && r != -EEXIST)
-                        return set_error(
+                        return error_set(
                                 ret_error, r,
                                 "Seccomp profile %s: libseccomp rejected architectures[%zu] \"%s\": %s.",
                                 what, i, json_object_get_string(a), strerror(-r));
@@ -251,7 +251,7 @@ static int check_flags(json_object *profile, const char *what, char **ret_error)
         if (!json_object_object_get_ex(profile, "flags", &flags))
                 return 0;
         if (!json_object_is_type(flags, json_type_array))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: flags is not an array.", what);
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: flags is not an array.", what);
 
         n = json_object_array_length(flags);
         for (size_t i = 0; i < n; i++) {
@@ -259,7 +259,7 @@ static int check_flags(json_object *profile, const char *what, char **ret_error)
 
                 if (!json_object_is_type(f, json_type_string) ||
                     !string_in_list(seccomp_flags, ELEMENTSOF(seccomp_flags), json_object_get_string(f)))
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Seccomp profile %s: flags[%zu] is not a known flag.", what, i);
         }
         return 0;
@@ -278,7 +278,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
         snprintf(where, sizeof(where), "syscalls[%zu]", rule_index);
 
         if (!json_object_is_type(rule, json_type_object))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s is not an object.", what,
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s is not an object.", what,
                                  where);
 
         r = check_keys(rule, rule_keys, ELEMENTSOF(rule_keys), what, where, ret_error);
@@ -293,12 +293,12 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
                 size_t n;
 
                 if (!json_object_is_type(args_obj, json_type_array))
-                        return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s.args is not an array.",
+                        return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s.args is not an array.",
                                          what, where);
 
                 n = json_object_array_length(args_obj);
                 if (n > ELEMENTSOF(args))
-                        return set_error(
+                        return error_set(
                                 ret_error, -EINVAL,
                                 "Seccomp profile %s: %s.args has %zu entries, at most 6 are allowed.", what,
                                 where, n);
@@ -315,7 +315,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
 
         if (!json_object_object_get_ex(rule, "names", &names) ||
             !json_object_is_type(names, json_type_array) || json_object_array_length(names) == 0)
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: %s.names is missing or empty.",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: %s.names is missing or empty.",
                                  what, where);
 
         n_names = json_object_array_length(names);
@@ -325,7 +325,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
                 int nr;
 
                 if (!json_object_is_type(name_obj, json_type_string))
-                        return set_error(ret_error, -EINVAL,
+                        return error_set(ret_error, -EINVAL,
                                          "Seccomp profile %s: %s.names[%zu] is not a string.", what, where,
                                          i);
                 name = json_object_get_string(name_obj);
@@ -335,7 +335,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
                  * pseudo-syscall numbers, which libseccomp accepts. */
                 nr = seccomp_syscall_resolve_name(name);
                 if (nr == __NR_SCMP_ERROR)
-                        return set_error(
+                        return error_set(
                                 ret_error, -EINVAL,
                                 "Seccomp profile %s: %s.names[%zu] \"%s\" is not a system call known "
                                 "to libseccomp %u.%u.%u.",
@@ -349,7 +349,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
 
                 r = seccomp_rule_add_array(ctx, action, nr, n_args, args);
                 if (r < 0)
-                        return set_error(
+                        return error_set(
                                 ret_error, r,
                                 "Seccomp profile %s: libseccomp rejected the rule for %s.names[%zu] "
                                 "\"%s\": %s.",
@@ -373,7 +373,7 @@ int seccomp_profile_validate(json_object *profile, const char *what, char **ret_
         int r;
 
         if (!json_object_is_type(profile, json_type_object))
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s: the top level is not an object.",
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s: the top level is not an object.",
                                  what);
 
         r = check_keys(profile, profile_keys, ELEMENTSOF(profile_keys), what, "the top level", ret_error);
@@ -391,7 +391,7 @@ int seccomp_profile_validate(json_object *profile, const char *what, char **ret_
 
         ctx = seccomp_init(default_action);
         if (!ctx)
-                return set_error(ret_error, -ENOMEM, "Seccomp profile %s: seccomp_init() failed.", what);
+                return error_set(ret_error, -ENOMEM, "Seccomp profile %s: seccomp_init() failed.", what);
 
         r = add_architectures(ctx, profile, what, ret_error);
         if (r < 0)
@@ -399,7 +399,7 @@ int seccomp_profile_validate(json_object *profile, const char *what, char **ret_
 
         if (json_object_object_get_ex(profile, "syscalls", &syscalls)) {
                 if (!json_object_is_type(syscalls, json_type_array))
-                        return set_error(ret_error, -EINVAL, "Seccomp profile %s: syscalls is not an array.",
+                        return error_set(ret_error, -EINVAL, "Seccomp profile %s: syscalls is not an array.",
                                          what);
 
                 n = json_object_array_length(syscalls);
@@ -415,11 +415,11 @@ int seccomp_profile_validate(json_object *profile, const char *what, char **ret_
          * without loading the filter into this process. */
         null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (null_fd < 0)
-                return set_error(ret_error, -errno, "Failed to open /dev/null: %s.", strerror(errno));
+                return error_set(ret_error, -errno, "Failed to open /dev/null: %s.", strerror(errno));
 
         r = seccomp_export_bpf(ctx, null_fd);
         if (r < 0)
-                return set_error(ret_error, r,
+                return error_set(ret_error, r,
                                  "Seccomp profile %s: libseccomp failed to generate the filter: %s.", what,
                                  strerror(-r));
 
@@ -433,7 +433,7 @@ int seccomp_profile_load(const char *path, json_object **ret, char **ret_error) 
 
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return set_error(ret_error, -errno, "Failed to open seccomp profile %s: %s.", path,
+                return error_set(ret_error, -errno, "Failed to open seccomp profile %s: %s.", path,
                                  strerror(errno));
 
         profile = json_object_from_fd(fd);
@@ -443,7 +443,7 @@ int seccomp_profile_load(const char *path, json_object **ret, char **ret_error) 
                 /* json-c ends its messages with a newline. */
                 if (reason)
                         reason[strcspn(reason, "\n")] = '\0';
-                return set_error(ret_error, -EINVAL, "Seccomp profile %s is not valid JSON: %s.", path,
+                return error_set(ret_error, -EINVAL, "Seccomp profile %s is not valid JSON: %s.", path,
                                  strempty(reason));
         }
 
