@@ -15,7 +15,8 @@ static bool arg_check_config = false;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
-               "Runs App Runner-style web services as systemd units and serves org.apprunner1 on the system bus.\n\n"
+               "Runs App Runner-style web services as systemd units and serves org.apprunner1 on the system "
+               "bus.\n\n"
                "  -h --help             Show this help and exit\n"
                "     --version          Show the version and exit\n"
                "     --check-config     Check the configuration and exit: 0 when valid\n"
@@ -27,10 +28,10 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_CHECK_CONFIG, ARG_CONFIG_ROOT };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
-                { "config-root", required_argument, NULL, ARG_CONFIG_ROOT },
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
+                {"config-root", required_argument, NULL, ARG_CONFIG_ROOT},
                 {},
         };
         int c;
@@ -65,8 +66,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         log_info("Received %s, stopping. Running instances stay up; they are adopted at the next start.",
-                 strsignal((int) si->ssi_signo));
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
+                 strsignal((int)si->ssi_signo));
+        (void)sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
         return sd_event_exit(m->event, 0);
 }
 
@@ -116,9 +117,9 @@ static int run(int argc, char *argv[]) {
                 sigprocmask(SIG_BLOCK, &mask, NULL);
         }
         signal(SIGPIPE, SIG_IGN);
-        (void) sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
-        (void) sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
-        (void) sd_event_set_watchdog(m->event, true);
+        (void)sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
+        (void)sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
+        (void)sd_event_set_watchdog(m->event, true);
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0) {
@@ -153,7 +154,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu services.", manager_count_active_services(m));
+        (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu services.", manager_count_active_services(m));
         log_info("apprunnerd %s is ready: %zu services, region %s, account %s.", PACKAGE_VERSION,
                  manager_count_active_services(m), m->config.region, m->config.account_id);
 

@@ -58,12 +58,12 @@ int log_internal(int level, int error, const LogIds *ids, const char *file, int 
                 iov[0].iov_len = strlen(message_field);
                 n++;
 
-#define ADD_FIELD(...)                                                                                       \
-        do {                                                                                                 \
-                snprintf(fields[n - 1], sizeof(fields[n - 1]), __VA_ARGS__);                                 \
-                iov[n].iov_base = fields[n - 1];                                                             \
-                iov[n].iov_len = strlen(fields[n - 1]);                                                          \
-                n++;                                                                                         \
+#define ADD_FIELD(...)                                                       \
+        do {                                                                 \
+                snprintf(fields[n - 1], sizeof(fields[n - 1]), __VA_ARGS__); \
+                iov[n].iov_base = fields[n - 1];                             \
+                iov[n].iov_len = strlen(fields[n - 1]);                      \
+                n++;                                                         \
         } while (0)
 
                 ADD_FIELD("PRIORITY=%d", level);

@@ -12,21 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _sentinel_ __attribute__((sentinel))
-#define _pure_ __attribute__((pure))
-#define _noreturn_ __attribute__((noreturn))
-#define _likely_(x) __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
+#define _sentinel_     __attribute__((sentinel))
+#define _pure_         __attribute__((pure))
+#define _noreturn_     __attribute__((noreturn))
+#define _likely_(x)    __builtin_expect(!!(x), 1)
+#define _unlikely_(x)  __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
 
 static inline void freep(void *p) {
-        free(*(void **) p);
+        free(*(void **)p);
 }
 #define _cleanup_free_ _cleanup_(freep)
 
@@ -61,18 +61,18 @@ static inline void strv_freep(char ***l) {
 
 /* Moves ownership out of a _cleanup_ variable: returns the pointer and
  * leaves NULL behind. */
-#define TAKE_PTR(p)                                                                                          \
-        ({                                                                                                   \
-                typeof(p) _p_ = (p);                                                                         \
-                (p) = NULL;                                                                                  \
-                _p_;                                                                                         \
+#define TAKE_PTR(p)                  \
+        ({                           \
+                typeof(p) _p_ = (p); \
+                (p) = NULL;          \
+                _p_;                 \
         })
 
-#define TAKE_FD(fd)                                                                                          \
-        ({                                                                                                   \
-                int _fd_ = (fd);                                                                             \
-                (fd) = -1;                                                                                   \
-                _fd_;                                                                                        \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)

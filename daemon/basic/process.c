@@ -24,10 +24,11 @@ static int buffer_append(Buffer *b, const char *p, size_t n) {
         return 0;
 }
 
-int process_run(char *const argv[], const char *input, size_t input_size, char **ret_output, char **ret_errors) {
-        static char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                      "LANG=C", NULL };
-        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+int process_run(char *const argv[], const char *input, size_t input_size, char **ret_output,
+                char **ret_errors) {
+        static char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                     "LANG=C", NULL};
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
         posix_spawn_file_actions_t fa;
         Buffer bout = {}, berr = {};
         size_t written = 0;
@@ -58,7 +59,7 @@ int process_run(char *const argv[], const char *input, size_t input_size, char *
                 closep(&in[1]);
                 in[1] = -1;
         } else
-                (void) fcntl(in[1], F_SETFL, O_NONBLOCK);
+                (void)fcntl(in[1], F_SETFL, O_NONBLOCK);
 
         /* SIGPIPE from a child that exits without reading stdin must not
          * kill the daemon; MSG_NOSIGNAL does not apply to pipes. */
@@ -66,9 +67,9 @@ int process_run(char *const argv[], const char *input, size_t input_size, char *
 
         while (out[0] >= 0 || err[0] >= 0) {
                 struct pollfd p[3] = {
-                        { .fd = out[0], .events = POLLIN },
-                        { .fd = err[0], .events = POLLIN },
-                        { .fd = in[1], .events = POLLOUT },
+                        {.fd = out[0], .events = POLLIN},
+                        {.fd = err[0], .events = POLLIN},
+                        {.fd = in[1], .events = POLLOUT},
                 };
                 char buf[4096];
 
@@ -85,7 +86,7 @@ int process_run(char *const argv[], const char *input, size_t input_size, char *
                         ssize_t n = read(*fd, buf, sizeof(buf));
                         if (n > 0) {
                                 if (b->size < (16U << 20))
-                                        (void) buffer_append(b, buf, (size_t) n);
+                                        (void)buffer_append(b, buf, (size_t)n);
                         } else if (n == 0 || errno != EINTR) {
                                 closep(fd);
                                 *fd = -1;
@@ -94,7 +95,7 @@ int process_run(char *const argv[], const char *input, size_t input_size, char *
                 if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
                         ssize_t n = write(in[1], input + written, input_size - written);
                         if (n > 0)
-                                written += (size_t) n;
+                                written += (size_t)n;
                         if ((n < 0 && errno != EAGAIN && errno != EINTR) || written >= input_size) {
                                 closep(&in[1]);
                                 in[1] = -1;

@@ -9,4 +9,5 @@
  * its exit status (0..255), or a negative errno when it could not be run
  * or was killed by a signal. The child gets no other file descriptors and
  * an environment with only PATH and LANG=C. */
-int process_run(char *const argv[], const char *input, size_t input_size, char **ret_output, char **ret_errors);
+int process_run(char *const argv[], const char *input, size_t input_size, char **ret_output,
+                char **ret_errors);

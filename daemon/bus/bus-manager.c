@@ -17,23 +17,23 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
                 const char *key;
                 size_t offset;
         } strings[] = {
-                { "ImageIdentifier", offsetof(ServiceSpec, image_identifier) },
-                { "ImageRepositoryType", offsetof(ServiceSpec, image_repository_type) },
-                { "Port", offsetof(ServiceSpec, port) },
-                { "StartCommand", offsetof(ServiceSpec, start_command) },
-                { "ConnectionArn", offsetof(ServiceSpec, connection_arn) },
-                { "Path", offsetof(ServiceSpec, health_path) },
-                { "AutoScalingConfigurationArn", offsetof(ServiceSpec, auto_scaling_configuration_arn) },
+                {"ImageIdentifier", offsetof(ServiceSpec, image_identifier)},
+                {"ImageRepositoryType", offsetof(ServiceSpec, image_repository_type)},
+                {"Port", offsetof(ServiceSpec, port)},
+                {"StartCommand", offsetof(ServiceSpec, start_command)},
+                {"ConnectionArn", offsetof(ServiceSpec, connection_arn)},
+                {"Path", offsetof(ServiceSpec, health_path)},
+                {"AutoScalingConfigurationArn", offsetof(ServiceSpec, auto_scaling_configuration_arn)},
         };
         static const struct {
                 const char *key;
                 size_t offset;
         } numbers[] = {
-                { "Interval", offsetof(ServiceSpec, health_interval) },
-                { "Timeout", offsetof(ServiceSpec, health_timeout) },
-                { "HealthyThreshold", offsetof(ServiceSpec, healthy_threshold) },
-                { "UnhealthyThreshold", offsetof(ServiceSpec, unhealthy_threshold) },
-                { "RequestTimeout", offsetof(ServiceSpec, request_timeout) },
+                {"Interval", offsetof(ServiceSpec, health_interval)},
+                {"Timeout", offsetof(ServiceSpec, health_timeout)},
+                {"HealthyThreshold", offsetof(ServiceSpec, healthy_threshold)},
+                {"UnhealthyThreshold", offsetof(ServiceSpec, unhealthy_threshold)},
+                {"RequestTimeout", offsetof(ServiceSpec, request_timeout)},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -43,7 +43,7 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
                 if (r < 0)
                         return r;
                 /* An empty ConnectionArn or StartCommand clears the field. */
-                r = free_and_strdup((char **) ((uint8_t *) spec + strings[i].offset), *s ? s : NULL);
+                r = free_and_strdup((char **)((uint8_t *)spec + strings[i].offset), *s ? s : NULL);
                 return r < 0 ? r : 1;
         }
         for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
@@ -52,7 +52,7 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
                 r = bus_read_variant_unsigned(message, key, UINT32_MAX, &u, error);
                 if (r < 0)
                         return r;
-                *(unsigned *) ((uint8_t *) spec + numbers[i].offset) = (unsigned) u;
+                *(unsigned *)((uint8_t *)spec + numbers[i].offset) = (unsigned)u;
                 return 1;
         }
 
@@ -113,8 +113,9 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
                                 return -EINVAL;
                         }
                         if (n >= 1000)
-                                return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                         "RuntimeEnvironmentVariables has more than 1000 entries.");
+                                return sd_bus_error_setf(
+                                        error, BUS_ERROR_INVALID_REQUEST,
+                                        "RuntimeEnvironmentVariables has more than 1000 entries.");
                         a = reallocarray(env, n + 2, sizeof(char *));
                         if (!a)
                                 return -ENOMEM;
@@ -134,9 +135,10 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
         }
 
         if (streq(key, "RuntimeEnvironmentSecrets"))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "RuntimeEnvironmentSecrets is not supported: apprunnerd has no secrets "
-                                         "manager; pass the values as RuntimeEnvironmentVariables.");
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_INVALID_REQUEST,
+                        "RuntimeEnvironmentSecrets is not supported: apprunnerd has no secrets "
+                        "manager; pass the values as RuntimeEnvironmentVariables.");
 
         /* App Runner IAM roles have no meaning on one host. */
         if (streq(key, "AccessRoleArn") || streq(key, "InstanceRoleArn")) {
@@ -176,10 +178,11 @@ static int read_spec_options(sd_bus_message *message, ServiceSpec *spec, bool up
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                 "Unknown option '%s'. See org.apprunner1.Manager's introspection "
-                                                 "for the accepted App Runner field names.",
-                                                 key);
+                        return sd_bus_error_setf(
+                                error, BUS_ERROR_INVALID_REQUEST,
+                                "Unknown option '%s'. See org.apprunner1.Manager's introspection "
+                                "for the accepted App Runner field names.",
+                                key);
 
                 r = sd_bus_message_exit_container(message);
                 if (r < 0)
@@ -231,7 +234,8 @@ static int method_create_service(sd_bus_message *message, void *userdata, sd_bus
                                      "ImageIdentifier is missing: CreateService needs an image source.");
         if (r >= 0 && spec.image_identifier) {
                 char *type = NULL, *text = NULL;
-                r = validate_image_identifier(spec.image_identifier, spec.image_repository_type, &type, &text);
+                r = validate_image_identifier(spec.image_identifier, spec.image_repository_type, &type,
+                                              &text);
                 if (r < 0) {
                         sd_bus_error_set(error, BUS_ERROR_INVALID_REQUEST, text);
                         free(text);
@@ -282,7 +286,8 @@ static int method_update_service(sd_bus_message *message, void *userdata, sd_bus
         r = read_spec_options(message, &spec, true, error);
         if (r >= 0) {
                 char *text = NULL;
-                r = validate_image_identifier(spec.image_identifier, spec.image_repository_type, NULL, &text);
+                r = validate_image_identifier(spec.image_identifier, spec.image_repository_type, NULL,
+                                              &text);
                 if (r < 0) {
                         sd_bus_error_set(error, BUS_ERROR_INVALID_REQUEST, text);
                         free(text);
@@ -458,8 +463,8 @@ static int method_list_operations(sd_bus_message *message, void *userdata, sd_bu
         for (size_t i = start; i < start + count; i++) {
                 Operation *o = ops[i];
                 r = sd_bus_message_append(reply, "(ssssttt)", o->id, operation_type_to_string(o->type),
-                                          operation_status_to_string(o->status), o->target_arn, o->started_at,
-                                          o->ended_at, o->updated_at);
+                                          operation_status_to_string(o->status), o->target_arn,
+                                          o->started_at, o->ended_at, o->updated_at);
                 if (r < 0)
                         return r;
         }
@@ -536,9 +541,9 @@ static int method_create_auto_scaling(sd_bus_message *message, void *userdata, s
                 else if (streq(key, "MaxSize"))
                         target = &max_size;
                 else
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                 "Unknown option '%s': expected MaxConcurrency, MinSize or MaxSize.",
-                                                 key);
+                        return sd_bus_error_setf(
+                                error, BUS_ERROR_INVALID_REQUEST,
+                                "Unknown option '%s': expected MaxConcurrency, MinSize or MaxSize.", key);
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
@@ -561,8 +566,8 @@ static int method_create_auto_scaling(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
 
-        r = manager_create_auto_scaling(m, name, (unsigned) max_concurrency, (unsigned) min_size,
-                                        (unsigned) max_size, &c, &e);
+        r = manager_create_auto_scaling(m, name, (unsigned)max_concurrency, (unsigned)min_size,
+                                        (unsigned)max_size, &c, &e);
         if (r < 0)
                 return bus_reply_api_error(error, &e);
         return reply_auto_scaling_path(message, c);
@@ -623,10 +628,9 @@ static int method_list_auto_scaling(sd_bus_message *message, void *userdata, sd_
                 return r;
         for (size_t i = start; i < start + count; i++) {
                 AutoScalingConfiguration *c = list[i];
-                r = sd_bus_message_append(reply, "(ssusbbt)", c->arn, c->name, c->revision,
-                                          c->active ? "ACTIVE" : "INACTIVE",
-                                          manager_latest_auto_scaling(m, c->name) == c, c->is_default,
-                                          c->created_at);
+                r = sd_bus_message_append(
+                        reply, "(ssusbbt)", c->arn, c->name, c->revision, c->active ? "ACTIVE" : "INACTIVE",
+                        manager_latest_auto_scaling(m, c->name) == c, c->is_default, c->created_at);
                 if (r < 0)
                         return r;
         }
@@ -711,7 +715,8 @@ static int method_create_connection(sd_bus_message *message, void *userdata, sd_
                 r = sd_bus_message_enter_container(message, 'v', contents);
                 if (r < 0)
                         return r;
-                r = bus_read_variant_string(message, key, streq(key, "Username") ? &username : &password, error);
+                r = bus_read_variant_string(message, key, streq(key, "Username") ? &username : &password,
+                                            error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(message);
@@ -839,8 +844,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetService", SD_BUS_ARGS("s", service), SD_BUS_RESULT("o", object),
                                 method_get_service, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListServices", SD_BUS_ARGS("u", max_results, "s", next_token),
-                                SD_BUS_RESULT("a(ssssstt)", services, "s", next_token_out), method_list_services,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("a(ssssstt)", services, "s", next_token_out),
+                                method_list_services, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("UpdateService", SD_BUS_ARGS("s", service, "a{sv}", options),
                                 SD_BUS_RESULT("o", object, "s", operation_id), method_update_service,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -853,30 +858,37 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ResumeService", SD_BUS_ARGS("s", service),
                                 SD_BUS_RESULT("o", object, "s", operation_id), method_resume_service,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("StartDeployment", SD_BUS_ARGS("s", service), SD_BUS_RESULT("s", operation_id),
-                                method_start_deployment, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListOperations", SD_BUS_ARGS("s", service, "u", max_results, "s", next_token),
+        SD_BUS_METHOD_WITH_ARGS("StartDeployment", SD_BUS_ARGS("s", service),
+                                SD_BUS_RESULT("s", operation_id), method_start_deployment,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListOperations",
+                                SD_BUS_ARGS("s", service, "u", max_results, "s", next_token),
                                 SD_BUS_RESULT("a(ssssttt)", operations, "s", next_token_out),
                                 method_list_operations, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOperation", SD_BUS_ARGS("s", operation_id), SD_BUS_RESULT("o", object),
                                 method_get_operation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateAutoScalingConfiguration", SD_BUS_ARGS("s", name, "a{sv}", options),
-                                SD_BUS_RESULT("o", object), method_create_auto_scaling, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetAutoScalingConfiguration", SD_BUS_ARGS("s", arn), SD_BUS_RESULT("o", object),
-                                method_get_auto_scaling, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListAutoScalingConfigurations",
-                                SD_BUS_ARGS("s", name_filter, "b", latest_only, "u", max_results, "s", next_token),
-                                SD_BUS_RESULT("a(ssusbbt)", configurations, "s", next_token_out),
-                                method_list_auto_scaling, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DeleteAutoScalingConfiguration", SD_BUS_ARGS("s", arn, "b", delete_all_revisions),
-                                SD_BUS_RESULT("o", object), method_delete_auto_scaling, SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("o", object), method_create_auto_scaling,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAutoScalingConfiguration", SD_BUS_ARGS("s", arn),
+                                SD_BUS_RESULT("o", object), method_get_auto_scaling,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(
+                "ListAutoScalingConfigurations",
+                SD_BUS_ARGS("s", name_filter, "b", latest_only, "u", max_results, "s", next_token),
+                SD_BUS_RESULT("a(ssusbbt)", configurations, "s", next_token_out), method_list_auto_scaling,
+                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteAutoScalingConfiguration",
+                                SD_BUS_ARGS("s", arn, "b", delete_all_revisions), SD_BUS_RESULT("o", object),
+                                method_delete_auto_scaling, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("UpdateDefaultAutoScalingConfiguration", SD_BUS_ARGS("s", arn),
                                 SD_BUS_RESULT("o", object), method_update_default_auto_scaling,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CreateConnection",
-                                SD_BUS_ARGS("s", name, "s", provider_type, "a{sv}", options),
-                                SD_BUS_RESULT("o", object), method_create_connection, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListConnections", SD_BUS_ARGS("s", name_filter, "u", max_results, "s", next_token),
+        SD_BUS_METHOD_WITH_ARGS(
+                "CreateConnection", SD_BUS_ARGS("s", name, "s", provider_type, "a{sv}", options),
+                SD_BUS_RESULT("o", object), method_create_connection, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListConnections",
+                                SD_BUS_ARGS("s", name_filter, "u", max_results, "s", next_token),
                                 SD_BUS_RESULT("a(sssst)", connections, "s", next_token_out),
                                 method_list_connections, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DeleteConnection", SD_BUS_ARGS("s", arn), SD_BUS_RESULT("o", object),

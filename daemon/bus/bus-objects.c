@@ -45,8 +45,8 @@ static int operation_find(sd_bus *bus, const char *path, const char *interface, 
         return 1;
 }
 
-static int auto_scaling_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                             sd_bus_error *error) {
+static int auto_scaling_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                             void **found, sd_bus_error *error) {
         _cleanup_free_ char *id = NULL;
         AutoScalingConfiguration *c;
 
@@ -59,8 +59,8 @@ static int auto_scaling_find(sd_bus *bus, const char *path, const char *interfac
         return 1;
 }
 
-static int connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                           sd_bus_error *error) {
+static int connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                           void **found, sd_bus_error *error) {
         _cleanup_free_ char *id = NULL;
         Connection *c;
 
@@ -74,23 +74,24 @@ static int connection_find(sd_bus *bus, const char *path, const char *interface,
 }
 
 /* Node enumerators, so that introspection and busctl tree list objects. */
-#define DEFINE_ENUMERATOR(fname, array, count, type, path_func)                                              \
-        static int fname(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) { \
-                Manager *m = userdata;                                                                       \
-                char **l = calloc(m->count + 1, sizeof(char *));                                             \
-                size_t k = 0;                                                                                \
-                if (!l)                                                                                      \
-                        return -ENOMEM;                                                                      \
-                for (size_t i = 0; i < m->count; i++) {                                                      \
-                        type *x = m->array[i];                                                               \
-                        if (path_func(x, &l[k]) < 0) {                                                       \
-                                strv_free(l);                                                                \
-                                return -ENOMEM;                                                              \
-                        }                                                                                    \
-                        k++;                                                                                 \
-                }                                                                                            \
-                *nodes = l;                                                                                  \
-                return 1;                                                                                    \
+#define DEFINE_ENUMERATOR(fname, array, count, type, path_func)                        \
+        static int fname(sd_bus *bus, const char *path, void *userdata, char ***nodes, \
+                         sd_bus_error *error) {                                        \
+                Manager *m = userdata;                                                 \
+                char **l = calloc(m->count + 1, sizeof(char *));                       \
+                size_t k = 0;                                                          \
+                if (!l)                                                                \
+                        return -ENOMEM;                                                \
+                for (size_t i = 0; i < m->count; i++) {                                \
+                        type *x = m->array[i];                                         \
+                        if (path_func(x, &l[k]) < 0) {                                 \
+                                strv_free(l);                                          \
+                                return -ENOMEM;                                        \
+                        }                                                              \
+                        k++;                                                           \
+                }                                                                      \
+                *nodes = l;                                                            \
+                return 1;                                                              \
         }
 
 DEFINE_ENUMERATOR(service_enumerate, services, n_services, Service, service_object_path);
@@ -101,25 +102,26 @@ DEFINE_ENUMERATOR(connection_enumerate, connections, n_connections, Connection, 
 
 /* Generic getters for fields at an offset of the object. */
 
-static int property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_string_ptr(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
         char **s = userdata;
         return sd_bus_message_append(reply, "s", strempty(*s));
 }
 
 static int property_get_unsigned(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "u", *(unsigned *) userdata);
+        return sd_bus_message_append(reply, "u", *(unsigned *)userdata);
 }
 
 static int property_get_usec(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "t", *(uint64_t *) userdata);
+        return sd_bus_message_append(reply, "t", *(uint64_t *)userdata);
 }
 
 static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+        return sd_bus_message_append(reply, "b", (int)*(bool *)userdata);
 }
 
 /* The Manager is reachable from property callbacks through the bus's
@@ -145,36 +147,40 @@ static int service_get_url(sd_bus *bus, const char *path, const char *interface,
         return sd_bus_message_append(reply, "s", url);
 }
 
-static int service_get_spec_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get_spec_string(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
         Service *s = userdata;
         const ServiceSpec *spec = &s->spec;
-        const char *v = streq(property, "ImageIdentifier")       ? spec->image_identifier
-                        : streq(property, "ImageRepositoryType") ? spec->image_repository_type
-                        : streq(property, "Port")                ? spec->port
-                        : streq(property, "StartCommand")        ? spec->start_command
-                        : streq(property, "ConnectionArn")       ? spec->connection_arn
-                        : streq(property, "Path")                ? spec->health_path
-                        : streq(property, "Protocol")            ? health_check_protocol_to_string(spec->health_protocol)
-                        : streq(property, "AutoScalingConfigurationArn") ? spec->auto_scaling_configuration_arn
-                                                                         : NULL;
+        const char *v =
+                streq(property, "ImageIdentifier")       ? spec->image_identifier
+                : streq(property, "ImageRepositoryType") ? spec->image_repository_type
+                : streq(property, "Port")                ? spec->port
+                : streq(property, "StartCommand")        ? spec->start_command
+                : streq(property, "ConnectionArn")       ? spec->connection_arn
+                : streq(property, "Path")                ? spec->health_path
+                : streq(property, "Protocol") ? health_check_protocol_to_string(spec->health_protocol)
+                : streq(property, "AutoScalingConfigurationArn") ? spec->auto_scaling_configuration_arn
+                                                                 : NULL;
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 
-static int service_get_spec_unsigned(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get_spec_unsigned(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
         Service *s = userdata;
         const ServiceSpec *spec = &s->spec;
-        unsigned v = streq(property, "Interval")           ? spec->health_interval
-                     : streq(property, "Timeout")          ? spec->health_timeout
-                     : streq(property, "HealthyThreshold") ? spec->healthy_threshold
+        unsigned v = streq(property, "Interval")             ? spec->health_interval
+                     : streq(property, "Timeout")            ? spec->health_timeout
+                     : streq(property, "HealthyThreshold")   ? spec->healthy_threshold
                      : streq(property, "UnhealthyThreshold") ? spec->unhealthy_threshold
                                                              : spec->request_timeout;
         return sd_bus_message_append(reply, "u", v);
 }
 
-static int service_get_instance_size(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get_instance_size(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
         Service *s = userdata;
         char buf[16];
 
@@ -186,20 +192,21 @@ static int service_get_auto_deployments(sd_bus *bus, const char *path, const cha
                                         const char *property, sd_bus_message *reply, void *userdata,
                                         sd_bus_error *error) {
         Service *s = userdata;
-        return sd_bus_message_append(reply, "b", (int) s->spec.auto_deployments_enabled);
+        return sd_bus_message_append(reply, "b", (int)s->spec.auto_deployments_enabled);
 }
 
-static int service_get_environment(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get_environment(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
         Service *s = userdata;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{ss}");
         if (r < 0)
                 return r;
-        STRV_FOREACH(e, s->spec.environment) {
+        STRV_FOREACH (e, s->spec.environment) {
                 const char *eq = strchr(*e, '=');
-                _cleanup_free_ char *k = strndup(*e, eq ? (size_t) (eq - *e) : strlen(*e));
+                _cleanup_free_ char *k = strndup(*e, eq ? (size_t)(eq - *e) : strlen(*e));
                 if (!k)
                         return -ENOMEM;
                 r = sd_bus_message_append(reply, "{ss}", k, eq ? eq + 1 : "");
@@ -209,8 +216,9 @@ static int service_get_environment(sd_bus *bus, const char *path, const char *in
         return sd_bus_message_close_container(reply);
 }
 
-static int service_get_auto_scaling(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int service_get_auto_scaling(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
         AutoScalingConfiguration *c = manager_service_auto_scaling(bus_manager, userdata);
 
         if (streq(property, "AutoScalingConfigurationName"))
@@ -240,7 +248,7 @@ static int service_get_instances(sd_bus *bus, const char *path, const char *inte
 
 static int service_get_stat_t(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const ServiceStats *st = &((Service *) userdata)->stats;
+        const ServiceStats *st = &((Service *)userdata)->stats;
         uint64_t v = streq(property, "RequestCount")   ? st->requests
                      : streq(property, "Responses2xx") ? st->responses_2xx
                      : streq(property, "Responses3xx") ? st->responses_3xx
@@ -251,7 +259,7 @@ static int service_get_stat_t(sd_bus *bus, const char *path, const char *interfa
 
 static int service_get_stat_u(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const ServiceStats *st = &((Service *) userdata)->stats;
+        const ServiceStats *st = &((Service *)userdata)->stats;
         unsigned v = streq(property, "ActiveRequests")   ? st->active
                      : streq(property, "QueuedRequests") ? st->queued
                                                          : st->average_response_ms;
@@ -286,10 +294,11 @@ static int method_service_check_image(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
         if (s->operation_id || s->status != SERVICE_RUNNING)
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_STATE,
-                                         "Service %s is %s; checking for a new image needs a RUNNING service "
-                                         "without an operation in progress.",
-                                         s->name, service_status_to_string(s->status));
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_INVALID_STATE,
+                        "Service %s is %s; checking for a new image needs a RUNNING service "
+                        "without an operation in progress.",
+                        s->name, service_status_to_string(s->status));
         if (!m->deployer->image_changed)
                 return sd_bus_error_set(error, BUS_ERROR_INTERNAL, "The deployer cannot check images.");
 
@@ -373,7 +382,8 @@ static int operation_get_enum(sd_bus *bus, const char *path, const char *interfa
 
 const sd_bus_vtable operation_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_string_ptr, offsetof(Operation, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "s", property_get_string_ptr, offsetof(Operation, id),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Type", "s", operation_get_enum, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Status", "s", operation_get_enum, 0, EC),
         SD_BUS_PROPERTY("TargetArn", "s", property_get_string_ptr, offsetof(Operation, target_arn),
@@ -382,22 +392,24 @@ const sd_bus_vtable operation_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("EndedAt", "t", property_get_usec, offsetof(Operation, ended_at), EC),
         SD_BUS_PROPERTY("UpdatedAt", "t", property_get_usec, offsetof(Operation, updated_at), EC),
-        SD_BUS_PROPERTY("StatusMessage", "s", property_get_string_ptr, offsetof(Operation, status_message), EC),
+        SD_BUS_PROPERTY("StatusMessage", "s", property_get_string_ptr, offsetof(Operation, status_message),
+                        EC),
         SD_BUS_VTABLE_END,
 };
 
 /* AutoScalingConfiguration */
 
-static int auto_scaling_get_computed(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int auto_scaling_get_computed(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
         AutoScalingConfiguration *c = userdata;
 
         if (streq(property, "Status"))
                 return sd_bus_message_append(reply, "s", c->active ? "ACTIVE" : "INACTIVE");
         if (streq(property, "Latest"))
                 return sd_bus_message_append(reply, "b",
-                                             (int) (manager_latest_auto_scaling(bus_manager, c->name) == c));
-        return sd_bus_message_append(reply, "b", (int) manager_auto_scaling_in_use(bus_manager, c));
+                                             (int)(manager_latest_auto_scaling(bus_manager, c->name) == c));
+        return sd_bus_message_append(reply, "b", (int)manager_auto_scaling_in_use(bus_manager, c));
 }
 
 const sd_bus_vtable auto_scaling_vtable[] = {
@@ -418,10 +430,12 @@ const sd_bus_vtable auto_scaling_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CreatedAt", "t", property_get_usec, offsetof(AutoScalingConfiguration, created_at),
                         SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("DeletedAt", "t", property_get_usec, offsetof(AutoScalingConfiguration, deleted_at), EC),
+        SD_BUS_PROPERTY("DeletedAt", "t", property_get_usec, offsetof(AutoScalingConfiguration, deleted_at),
+                        EC),
         SD_BUS_PROPERTY("HasAssociatedService", "b", auto_scaling_get_computed, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-        SD_BUS_PROPERTY("IsDefault", "b", property_get_bool, offsetof(AutoScalingConfiguration, is_default), EC),
+        SD_BUS_PROPERTY("IsDefault", "b", property_get_bool, offsetof(AutoScalingConfiguration, is_default),
+                        EC),
         SD_BUS_VTABLE_END,
 };
 
@@ -457,20 +471,21 @@ int bus_setup(Manager *m) {
                 sd_bus_object_find_t find;
                 sd_bus_node_enumerator_t enumerate;
         } objects[] = {
-                { "/org/apprunner1/service", "org.apprunner1.Service", service_vtable, service_find,
-                  service_enumerate },
-                { "/org/apprunner1/operation", "org.apprunner1.Operation", operation_vtable, operation_find,
-                  operation_enumerate },
-                { "/org/apprunner1/auto_scaling_configuration", "org.apprunner1.AutoScalingConfiguration",
-                  auto_scaling_vtable, auto_scaling_find, auto_scaling_enumerate },
-                { "/org/apprunner1/connection", "org.apprunner1.Connection", connection_vtable, connection_find,
-                  connection_enumerate },
+                {"/org/apprunner1/service", "org.apprunner1.Service", service_vtable, service_find,
+                 service_enumerate},
+                {"/org/apprunner1/operation", "org.apprunner1.Operation", operation_vtable, operation_find,
+                 operation_enumerate},
+                {"/org/apprunner1/auto_scaling_configuration", "org.apprunner1.AutoScalingConfiguration",
+                 auto_scaling_vtable, auto_scaling_find, auto_scaling_enumerate},
+                {"/org/apprunner1/connection", "org.apprunner1.Connection", connection_vtable,
+                 connection_find, connection_enumerate},
         };
         int r;
 
         bus_manager = m;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, "/org/apprunner1", "org.apprunner1.Manager", manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, "/org/apprunner1", "org.apprunner1.Manager",
+                                     manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Manager object: %m");
 

@@ -32,8 +32,9 @@ int bus_check_write_access(sd_bus_message *message, sd_bus_error *error) {
         gid_t gid, group;
         int r, n;
 
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-                                                       SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
+        r = sd_bus_query_sender_creds(message,
+                                      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+                                              SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
                                       &creds);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to read the caller's credentials: %s",
@@ -52,8 +53,9 @@ int bus_check_write_access(sd_bus_message *message, sd_bus_error *error) {
                                 return 0;
         }
 
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                "Changing apprunnerd's resources requires root or membership in group apprunner.");
+        return sd_bus_error_set(
+                error, SD_BUS_ERROR_ACCESS_DENIED,
+                "Changing apprunnerd's resources requires root or membership in group apprunner.");
 }
 
 int bus_read_variant_unsigned(sd_bus_message *message, const char *key, uint64_t max, uint64_t *ret,
@@ -100,28 +102,29 @@ int bus_read_variant_unsigned(sd_bus_message *message, const char *key, uint64_t
                 break;
         case 't':
                 r = sd_bus_message_read_basic(message, type, &v.t);
-                value = v.t > INT64_MAX ? -1 : (int64_t) v.t;
+                value = v.t > INT64_MAX ? -1 : (int64_t)v.t;
                 break;
         case 'x':
                 r = sd_bus_message_read_basic(message, type, &v.x);
                 value = v.x;
                 break;
         default:
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "Option %s has D-Bus type '%c'; expected an integer type such as 'u'.",
-                                         key, type);
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_INVALID_REQUEST,
+                        "Option %s has D-Bus type '%c'; expected an integer type such as 'u'.", key, type);
         }
         if (r < 0)
                 return r;
-        if (value < 0 || (uint64_t) value > max)
+        if (value < 0 || (uint64_t)value > max)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "Option %s=%" PRIi64 " is out of range: expected 0 to %" PRIu64 ".", key,
-                                         value, max);
-        *ret = (uint64_t) value;
+                                         "Option %s=%" PRIi64 " is out of range: expected 0 to %" PRIu64 ".",
+                                         key, value, max);
+        *ret = (uint64_t)value;
         return 0;
 }
 
-int bus_read_variant_string(sd_bus_message *message, const char *key, const char **ret, sd_bus_error *error) {
+int bus_read_variant_string(sd_bus_message *message, const char *key, const char **ret,
+                            sd_bus_error *error) {
         const char *contents;
         char type;
         int r;
@@ -131,7 +134,8 @@ int bus_read_variant_string(sd_bus_message *message, const char *key, const char
                 return r;
         if (type != 's')
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "Option %s has D-Bus type '%c'; expected a string ('s').", key, type);
+                                         "Option %s has D-Bus type '%c'; expected a string ('s').", key,
+                                         type);
         return sd_bus_message_read_basic(message, 's', ret);
 }
 
@@ -145,7 +149,8 @@ int bus_read_variant_bool(sd_bus_message *message, const char *key, bool *ret, s
                 return r;
         if (type != 'b')
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "Option %s has D-Bus type '%c'; expected a boolean ('b').", key, type);
+                                         "Option %s has D-Bus type '%c'; expected a boolean ('b').", key,
+                                         type);
         r = sd_bus_message_read_basic(message, 'b', &b);
         if (r < 0)
                 return r;
@@ -153,15 +158,16 @@ int bus_read_variant_bool(sd_bus_message *message, const char *key, bool *ret, s
         return 0;
 }
 
-int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total, size_t *ret_start,
-                   size_t *ret_count, sd_bus_error *error) {
+int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total,
+                   size_t *ret_start, size_t *ret_count, sd_bus_error *error) {
         size_t start = 0;
 
         if (max_results == 0)
                 max_results = limit;
         if (max_results > limit)
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                         "MaxResults %u is out of range: expected 1 to %u.", max_results, limit);
+                                         "MaxResults %u is out of range: expected 1 to %u.", max_results,
+                                         limit);
 
         if (next_token && *next_token) {
                 char *end;
@@ -170,14 +176,15 @@ int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit,
                 errno = 0;
                 v = strtoul(next_token, &end, 10);
                 if (errno != 0 || *end != '\0' || next_token[0] < '0' || next_token[0] > '9' || v > total)
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                 "NextToken '%s' is invalid: pass the NextToken of the previous "
-                                                 "reply.",
-                                                 next_token);
+                        return sd_bus_error_setf(
+                                error, BUS_ERROR_INVALID_REQUEST,
+                                "NextToken '%s' is invalid: pass the NextToken of the previous "
+                                "reply.",
+                                next_token);
                 start = v;
         }
 
         *ret_start = start;
-        *ret_count = MIN((size_t) max_results, total - start);
+        *ret_count = MIN((size_t)max_results, total - start);
         return 0;
 }

@@ -6,11 +6,11 @@
 
 #include "core/manager.h"
 
-#define BUS_ERROR_INVALID_REQUEST "org.apprunner1.Error.InvalidRequest"
-#define BUS_ERROR_INVALID_STATE "org.apprunner1.Error.InvalidState"
-#define BUS_ERROR_RESOURCE_NOT_FOUND "org.apprunner1.Error.ResourceNotFound"
+#define BUS_ERROR_INVALID_REQUEST        "org.apprunner1.Error.InvalidRequest"
+#define BUS_ERROR_INVALID_STATE          "org.apprunner1.Error.InvalidState"
+#define BUS_ERROR_RESOURCE_NOT_FOUND     "org.apprunner1.Error.ResourceNotFound"
 #define BUS_ERROR_SERVICE_QUOTA_EXCEEDED "org.apprunner1.Error.ServiceQuotaExceeded"
-#define BUS_ERROR_INTERNAL "org.apprunner1.Error.InternalServiceError"
+#define BUS_ERROR_INTERNAL               "org.apprunner1.Error.InternalServiceError"
 
 /* Turns an ApiError into a D-Bus error reply. */
 int bus_reply_api_error(sd_bus_error *error, const ApiError *e);
@@ -29,8 +29,8 @@ int bus_read_variant_bool(sd_bus_message *message, const char *key, bool *ret, s
 
 /* Pagination of list methods: NextToken is the decimal index of the next
  * item, checked against the list length. max_results 0 means the maximum. */
-int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total, size_t *ret_start,
-                   size_t *ret_count, sd_bus_error *error);
+int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total,
+                   size_t *ret_start, size_t *ret_count, sd_bus_error *error);
 
 /* Registers every object and interface, and requests the bus name. */
 int bus_setup(Manager *m);

@@ -84,8 +84,8 @@ static int on_run(sd_event_source *source, void *userdata) {
                 return 0;
         }
 
-        log_ids(LOG_INFO, s->id, NULL, op->id, "Starting %s of service %s.", operation_type_to_string(op->type),
-                s->name);
+        log_ids(LOG_INFO, s->id, NULL, op->id, "Starting %s of service %s.",
+                operation_type_to_string(op->type), s->name);
         r = m->deployer->run(m, s, op);
         if (r < 0 && op->status == OPERATION_IN_PROGRESS) {
                 _cleanup_free_ char *message = NULL;
@@ -96,7 +96,8 @@ static int on_run(sd_event_source *source, void *userdata) {
         return 0;
 }
 
-int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, Operation **ret, ApiError *e) {
+int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, Operation **ret,
+                 ApiError *e) {
         Operation *op;
         ServiceStatus old_status = s->status;
         int r;
@@ -132,11 +133,12 @@ int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, 
         r = manager_save_operation(m, op);
         if (r < 0) {
                 operation_free(op);
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the operation: %s", strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the operation: %s",
+                                     strerror(-r));
         }
         r = append_operation(m, op);
         if (r < 0) {
-                (void) store_remove(m->store, STORE_OPERATIONS, op->id);
+                (void)store_remove(m->store, STORE_OPERATIONS, op->id);
                 operation_free(op);
                 return api_error_set(e, r, API_ERROR_INTERNAL, "Out of memory.");
         }
@@ -150,9 +152,10 @@ int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, 
                 s->operation_id = NULL;
                 s->status = old_status;
                 m->n_operations--;
-                (void) store_remove(m->store, STORE_OPERATIONS, op->id);
+                (void)store_remove(m->store, STORE_OPERATIONS, op->id);
                 operation_free(op);
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the service: %s", strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the service: %s",
+                                     strerror(-r));
         }
 
         /* The spec is stored with the operation only after everything else
@@ -161,9 +164,10 @@ int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, 
                 op->spec = spec;
                 r = manager_save_operation(m, op);
                 if (r < 0)
-                        log_ids_errno(LOG_WARNING, r, s->id, NULL, op->id,
-                                      "Failed to store the new settings with the operation, a restart now fails "
-                                      "it: %m");
+                        log_ids_errno(
+                                LOG_WARNING, r, s->id, NULL, op->id,
+                                "Failed to store the new settings with the operation, a restart now fails "
+                                "it: %m");
         }
 
         r = schedule_run(m, op);
@@ -203,13 +207,14 @@ static ServiceStatus final_service_status(OperationType type, bool succeeded, Se
 static void remove_service(Manager *m, Service *s) {
         _cleanup_free_ char *path = NULL;
 
-        (void) store_remove(m->store, STORE_SERVICES, s->id);
+        (void)store_remove(m->store, STORE_SERVICES, s->id);
         if (service_object_path(s, &path) >= 0)
                 manager_emit_removed(m, path);
 
         for (size_t i = 0; i < m->n_services; i++)
                 if (m->services[i] == s) {
-                        memmove(m->services + i, m->services + i + 1, (m->n_services - i - 1) * sizeof(Service *));
+                        memmove(m->services + i, m->services + i + 1,
+                                (m->n_services - i - 1) * sizeof(Service *));
                         m->n_services--;
                         break;
                 }
@@ -224,7 +229,7 @@ void engine_operation_finished(Manager *m, Operation *op, OperationStatus status
         op->status = status;
         op->ended_at = op->updated_at = now_usec();
         if (message)
-                (void) free_and_strdup(&op->status_message, message);
+                (void)free_and_strdup(&op->status_message, message);
 
         if (s) {
                 if (succeeded && op->type == OPERATION_UPDATE_SERVICE && op->spec) {
@@ -247,7 +252,8 @@ void engine_operation_finished(Manager *m, Operation *op, OperationStatus status
          * OPERATION_IN_PROGRESS, mirroring engine_start(). */
         r = manager_save_operation(m, op);
         if (r < 0)
-                log_ids_errno(LOG_ERR, r, op->service_id, NULL, op->id, "Failed to store operation %s: %m", op->id);
+                log_ids_errno(LOG_ERR, r, op->service_id, NULL, op->id, "Failed to store operation %s: %m",
+                              op->id);
 
         if (!s)
                 return;
@@ -307,7 +313,8 @@ int engine_resume(Manager *m) {
                         "Resuming %s of service %s, which was in progress when apprunnerd stopped.",
                         operation_type_to_string(op->type), s->name);
                 if (schedule_run(m, op) < 0)
-                        engine_operation_finished(m, op, OPERATION_FAILED, "Failed to schedule the operation.");
+                        engine_operation_finished(m, op, OPERATION_FAILED,
+                                                  "Failed to schedule the operation.");
         }
 
         for (size_t i = 0; i < m->n_services; i++) {

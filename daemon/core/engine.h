@@ -24,7 +24,8 @@
 
 #include "manager.h"
 
-int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, Operation **ret, ApiError *e);
+int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, Operation **ret,
+                 ApiError *e);
 
 /* status is SUCCEEDED, FAILED, ROLLBACK_SUCCEEDED or ROLLBACK_FAILED;
  * message says why it did not succeed (NULL on success). */

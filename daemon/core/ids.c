@@ -68,7 +68,7 @@ bool id_is_hex(const char *s, size_t length) {
         if (!s || strlen(s) != length)
                 return false;
         for (size_t i = 0; i < length; i++)
-                if (!isxdigit((unsigned char) s[i]) || isupper((unsigned char) s[i]))
+                if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
                         return false;
         return true;
 }

@@ -40,14 +40,14 @@ static int api_error_take(ApiError *e, int r, ApiErrorKind kind, char *message) 
         return r;
 }
 
-#define DEFINE_ARRAY_APPEND(name, type)                                                                      \
-        static int name(type ***array, size_t *n, type *item) {                                               \
-                type **a = reallocarray(*array, *n + 1, sizeof(type *));                                     \
-                if (!a)                                                                                      \
-                        return -ENOMEM;                                                                      \
-                a[(*n)++] = item;                                                                            \
-                *array = a;                                                                                  \
-                return 0;                                                                                    \
+#define DEFINE_ARRAY_APPEND(name, type)                                  \
+        static int name(type ***array, size_t *n, type *item) {          \
+                type **a = reallocarray(*array, *n + 1, sizeof(type *)); \
+                if (!a)                                                  \
+                        return -ENOMEM;                                  \
+                a[(*n)++] = item;                                        \
+                *array = a;                                              \
+                return 0;                                                \
         }
 
 DEFINE_ARRAY_APPEND(append_service, Service);
@@ -141,39 +141,39 @@ int connection_object_path(const Connection *c, char **ret) {
 void manager_emit_changed(Manager *m, const char *path, const char *interface) {
         if (!m->bus)
                 return;
-        (void) sd_bus_emit_properties_changed_strv(m->bus, path, interface, NULL);
+        (void)sd_bus_emit_properties_changed_strv(m->bus, path, interface, NULL);
 }
 
 void manager_emit_added(Manager *m, const char *path) {
         if (!m->bus)
                 return;
-        (void) sd_bus_emit_object_added(m->bus, path);
+        (void)sd_bus_emit_object_added(m->bus, path);
 }
 
 void manager_emit_removed(Manager *m, const char *path) {
         if (!m->bus)
                 return;
-        (void) sd_bus_emit_object_removed(m->bus, path);
+        (void)sd_bus_emit_object_removed(m->bus, path);
 }
 
 /* Persistence */
 
-#define DEFINE_SAVE(fname, type, to_json, kind, path_func, interface)                                        \
-        int fname(Manager *m, type *x) {                                                                     \
-                json_object *doc = NULL;                                                                     \
-                _cleanup_free_ char *path = NULL;                                                            \
-                int r;                                                                                       \
-                                                                                                             \
-                r = to_json(x, &doc);                                                                        \
-                if (r < 0)                                                                                   \
-                        return r;                                                                            \
-                r = store_write(m->store, kind, x->id, doc);                                                 \
-                json_object_put(doc);                                                                        \
-                if (r < 0)                                                                                   \
-                        return r;                                                                            \
-                if (path_func(x, &path) >= 0)                                                                \
-                        manager_emit_changed(m, path, interface);                                            \
-                return 0;                                                                                    \
+#define DEFINE_SAVE(fname, type, to_json, kind, path_func, interface) \
+        int fname(Manager *m, type *x) {                              \
+                json_object *doc = NULL;                              \
+                _cleanup_free_ char *path = NULL;                     \
+                int r;                                                \
+                                                                      \
+                r = to_json(x, &doc);                                 \
+                if (r < 0)                                            \
+                        return r;                                     \
+                r = store_write(m->store, kind, x->id, doc);          \
+                json_object_put(doc);                                 \
+                if (r < 0)                                            \
+                        return r;                                     \
+                if (path_func(x, &path) >= 0)                         \
+                        manager_emit_changed(m, path, interface);     \
+                return 0;                                             \
         }
 
 DEFINE_SAVE(manager_save_service, Service, service_to_json, STORE_SERVICES, service_object_path,
@@ -181,9 +181,10 @@ DEFINE_SAVE(manager_save_service, Service, service_to_json, STORE_SERVICES, serv
 DEFINE_SAVE(manager_save_operation, Operation, operation_to_json, STORE_OPERATIONS, operation_object_path,
             "org.apprunner1.Operation");
 DEFINE_SAVE(manager_save_auto_scaling, AutoScalingConfiguration, auto_scaling_configuration_to_json,
-            STORE_AUTO_SCALING_CONFIGURATIONS, auto_scaling_object_path, "org.apprunner1.AutoScalingConfiguration");
-DEFINE_SAVE(manager_save_connection, Connection, connection_to_json, STORE_CONNECTIONS, connection_object_path,
-            "org.apprunner1.Connection");
+            STORE_AUTO_SCALING_CONFIGURATIONS, auto_scaling_object_path,
+            "org.apprunner1.AutoScalingConfiguration");
+DEFINE_SAVE(manager_save_connection, Connection, connection_to_json, STORE_CONNECTIONS,
+            connection_object_path, "org.apprunner1.Connection");
 
 static int load_one(StoreKind kind, const char *id, json_object *doc, void *userdata) {
         Manager *m = userdata;
@@ -252,15 +253,15 @@ static int load_one(StoreKind kind, const char *id, json_object *doc, void *user
 }
 
 static int service_compare(const void *a, const void *b) {
-        const Service *x = *(Service *const *) a, *y = *(Service *const *) b;
+        const Service *x = *(Service *const *)a, *y = *(Service *const *)b;
         if (x->created_at != y->created_at)
                 return x->created_at < y->created_at ? -1 : 1;
         return strcmp(x->id, y->id);
 }
 
 static int auto_scaling_compare(const void *a, const void *b) {
-        const AutoScalingConfiguration *x = *(AutoScalingConfiguration *const *) a,
-                                       *y = *(AutoScalingConfiguration *const *) b;
+        const AutoScalingConfiguration *x = *(AutoScalingConfiguration *const *)a,
+                                       *y = *(AutoScalingConfiguration *const *)b;
         int c = strcmp(x->name, y->name);
         if (c != 0)
                 return c;
@@ -268,7 +269,7 @@ static int auto_scaling_compare(const void *a, const void *b) {
 }
 
 static int operation_compare(const void *a, const void *b) {
-        const Operation *x = *(Operation *const *) a, *y = *(Operation *const *) b;
+        const Operation *x = *(Operation *const *)a, *y = *(Operation *const *)b;
         if (x->started_at != y->started_at)
                 return x->started_at < y->started_at ? -1 : 1;
         return strcmp(x->id, y->id);
@@ -308,7 +309,7 @@ static int new_auto_scaling(Manager *m, const char *name, unsigned revision, uns
         }
         r = append_auto_scaling(&m->auto_scaling, &m->n_auto_scaling, c);
         if (r < 0) {
-                (void) store_remove(m->store, STORE_AUTO_SCALING_CONFIGURATIONS, c->id);
+                (void)store_remove(m->store, STORE_AUTO_SCALING_CONFIGURATIONS, c->id);
                 auto_scaling_configuration_free(c);
                 return r;
         }
@@ -318,8 +319,7 @@ static int new_auto_scaling(Manager *m, const char *name, unsigned revision, uns
 
 int manager_load(Manager *m) {
         static const char *const kind_names[_STORE_KIND_MAX] = {
-                "services", "operations", "auto scaling configurations", "connections"
-        };
+                "services", "operations", "auto scaling configurations", "connections"};
         int r;
 
         if (!m->store) {
@@ -349,12 +349,13 @@ int manager_load(Manager *m) {
                         if (streq(m->auto_scaling[i]->name, DEFAULT_AUTO_SCALING_NAME))
                                 revision = MAX(revision, m->auto_scaling[i]->revision + 1);
 
-                r = new_auto_scaling(m, DEFAULT_AUTO_SCALING_NAME, revision, m->config.default_max_concurrency,
-                                     m->config.default_min_size, m->config.default_max_size, &c);
+                r = new_auto_scaling(m, DEFAULT_AUTO_SCALING_NAME, revision,
+                                     m->config.default_max_concurrency, m->config.default_min_size,
+                                     m->config.default_max_size, &c);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create %s: %m", DEFAULT_AUTO_SCALING_NAME);
-                log_info("Created %s with MaxConcurrency=%u MinSize=%u MaxSize=%u.", c->arn, c->max_concurrency,
-                         c->min_size, c->max_size);
+                log_info("Created %s with MaxConcurrency=%u MinSize=%u MaxSize=%u.", c->arn,
+                         c->max_concurrency, c->min_size, c->max_size);
         }
         if (!manager_default_auto_scaling(m)) {
                 AutoScalingConfiguration *c = manager_latest_auto_scaling(m, DEFAULT_AUTO_SCALING_NAME);
@@ -364,7 +365,8 @@ int manager_load(Manager *m) {
                         return r;
         }
 
-        log_info("Loaded %zu services, %zu operations, %zu auto scaling configuration revisions, %zu connections "
+        log_info("Loaded %zu services, %zu operations, %zu auto scaling configuration revisions, %zu "
+                 "connections "
                  "from %s.",
                  m->n_services, m->n_operations, m->n_auto_scaling, m->n_connections, m->state_dir);
         return 0;
@@ -484,7 +486,8 @@ bool manager_connection_in_use(Manager *m, const Connection *c) {
                         return true;
         for (size_t i = 0; i < m->n_operations; i++) {
                 const Operation *o = m->operations[i];
-                if (!operation_status_is_final(o->status) && o->spec && streq_ptr(o->spec->connection_arn, c->arn))
+                if (!operation_status_is_final(o->status) && o->spec &&
+                    streq_ptr(o->spec->connection_arn, c->arn))
                         return true;
         }
         return false;
@@ -525,10 +528,11 @@ static int resolve_spec_references(Manager *m, ServiceSpec *spec, ApiError *e) {
         if (spec->auto_scaling_configuration_arn) {
                 c = manager_find_auto_scaling(m, spec->auto_scaling_configuration_arn);
                 if (!c || !c->active)
-                        return api_error_set(e, -ENOENT, API_ERROR_INVALID_REQUEST,
-                                             "AutoScalingConfigurationArn %s does not name an active auto scaling "
-                                             "configuration.",
-                                             spec->auto_scaling_configuration_arn);
+                        return api_error_set(
+                                e, -ENOENT, API_ERROR_INVALID_REQUEST,
+                                "AutoScalingConfigurationArn %s does not name an active auto scaling "
+                                "configuration.",
+                                spec->auto_scaling_configuration_arn);
         } else {
                 c = manager_default_auto_scaling(m);
                 if (!c)
@@ -543,7 +547,8 @@ static int resolve_spec_references(Manager *m, ServiceSpec *spec, ApiError *e) {
                 Connection *conn = manager_find_connection(m, spec->connection_arn);
                 if (!conn || conn->deleted)
                         return api_error_set(e, -ENOENT, API_ERROR_INVALID_REQUEST,
-                                             "ConnectionArn %s does not name a connection.", spec->connection_arn);
+                                             "ConnectionArn %s does not name a connection.",
+                                             spec->connection_arn);
         }
         return 0;
 }
@@ -562,12 +567,14 @@ int manager_create_service(Manager *m, const char *name, ServiceSpec *spec, Serv
         for (size_t i = 0; i < m->n_services; i++)
                 if (streq(m->services[i]->name, name) && m->services[i]->status != SERVICE_DELETED)
                         return api_error_set(e, -EEXIST, API_ERROR_INVALID_REQUEST,
-                                             "A service named %s already exists: %s.", name, m->services[i]->arn);
+                                             "A service named %s already exists: %s.", name,
+                                             m->services[i]->arn);
 
         if (manager_count_active_services(m) >= m->config.max_services)
-                return api_error_set(e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
-                                     "This host already has %u services, the quota set by [Quotas] Services=.",
-                                     m->config.max_services);
+                return api_error_set(
+                        e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
+                        "This host already has %u services, the quota set by [Quotas] Services=.",
+                        m->config.max_services);
 
         r = resolve_spec_references(m, spec, e);
         if (r < 0)
@@ -582,8 +589,8 @@ int manager_create_service(Manager *m, const char *name, ServiceSpec *spec, Serv
         *spec = (ServiceSpec){};
         s->name = strdup(name);
         if (!s->name || id_new_hex32(&s->id) < 0 || id_new_url_label(&s->url_id) < 0 ||
-            asprintf(&s->arn, "arn:aws:apprunner:%s:%s:service/%s/%s", m->config.region, m->config.account_id,
-                     name, s->id) < 0) {
+            asprintf(&s->arn, "arn:aws:apprunner:%s:%s:service/%s/%s", m->config.region,
+                     m->config.account_id, name, s->id) < 0) {
                 s->arn = NULL;
                 service_free(s);
                 return api_error_set(e, -ENOMEM, API_ERROR_INTERNAL, "Out of memory.");
@@ -605,13 +612,14 @@ int manager_create_service(Manager *m, const char *name, ServiceSpec *spec, Serv
 
         if (service_object_path(s, &path) >= 0)
                 manager_emit_added(m, path);
-        log_ids(LOG_INFO, s->id, NULL, (*ret_operation)->id, "Created service %s (%s) from %s.", s->name, s->arn,
-                s->spec.image_identifier);
+        log_ids(LOG_INFO, s->id, NULL, (*ret_operation)->id, "Created service %s (%s) from %s.", s->name,
+                s->arn, s->spec.image_identifier);
         *ret_service = s;
         return 0;
 }
 
-int manager_update_service(Manager *m, Service *s, ServiceSpec *spec, Operation **ret_operation, ApiError *e) {
+int manager_update_service(Manager *m, Service *s, ServiceSpec *spec, Operation **ret_operation,
+                           ApiError *e) {
         ServiceSpec *copy;
         int r;
 
@@ -633,7 +641,8 @@ int manager_update_service(Manager *m, Service *s, ServiceSpec *spec, Operation 
         return 0;
 }
 
-int manager_service_action(Manager *m, Service *s, OperationType type, Operation **ret_operation, ApiError *e) {
+int manager_service_action(Manager *m, Service *s, OperationType type, Operation **ret_operation,
+                           ApiError *e) {
         return engine_start(m, s, type, NULL, ret_operation, e);
 }
 
@@ -681,19 +690,21 @@ int manager_create_auto_scaling(Manager *m, const char *name, unsigned max_concu
         latest = manager_latest_auto_scaling(m, name);
         if (!latest && !streq(name, DEFAULT_AUTO_SCALING_NAME) &&
             count_auto_scaling_names(m) >= m->config.max_auto_scaling_configurations)
-                return api_error_set(e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
-                                     "This host already has %u auto scaling configuration names, the quota set by "
-                                     "[Quotas] AutoScalingConfigurations=.",
-                                     m->config.max_auto_scaling_configurations);
+                return api_error_set(
+                        e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
+                        "This host already has %u auto scaling configuration names, the quota set by "
+                        "[Quotas] AutoScalingConfigurations=.",
+                        m->config.max_auto_scaling_configurations);
         if (active_revisions >= AUTO_SCALING_REVISIONS_MAX)
-                return api_error_set(e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
-                                     "Auto scaling configuration %s already has %d active revisions, the maximum.",
-                                     name, AUTO_SCALING_REVISIONS_MAX);
+                return api_error_set(
+                        e, -EDQUOT, API_ERROR_SERVICE_QUOTA_EXCEEDED,
+                        "Auto scaling configuration %s already has %d active revisions, the maximum.", name,
+                        AUTO_SCALING_REVISIONS_MAX);
 
         r = new_auto_scaling(m, name, revision, max_concurrency, min_size, max_size, &c);
         if (r < 0)
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the auto scaling configuration: %s",
-                                     strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL,
+                                     "Failed to store the auto scaling configuration: %s", strerror(-r));
         qsort(m->auto_scaling, m->n_auto_scaling, sizeof(AutoScalingConfiguration *), auto_scaling_compare);
 
         /* Latest changed on the previous revision. */
@@ -721,14 +732,15 @@ static int deactivate_auto_scaling(Manager *m, AutoScalingConfiguration *c, ApiE
         if (r < 0) {
                 c->active = true;
                 c->deleted_at = 0;
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store %s: %s", c->arn, strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store %s: %s", c->arn,
+                                     strerror(-r));
         }
         log_info("Deleted auto scaling configuration %s.", c->arn);
         return 0;
 }
 
-int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions, AutoScalingConfiguration **ret,
-                                ApiError *e) {
+int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions,
+                                AutoScalingConfiguration **ret, ApiError *e) {
         AutoScalingConfiguration *c;
         int r;
 
@@ -776,7 +788,8 @@ int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions,
         return 0;
 }
 
-int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingConfiguration **ret, ApiError *e) {
+int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingConfiguration **ret,
+                                     ApiError *e) {
         AutoScalingConfiguration *c, *old;
         int r;
 
@@ -799,7 +812,8 @@ int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingCon
         r = manager_save_auto_scaling(m, c);
         if (r < 0) {
                 c->is_default = false;
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store %s: %s", c->arn, strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store %s: %s", c->arn,
+                                     strerror(-r));
         }
         if (old) {
                 old->is_default = false;
@@ -827,10 +841,11 @@ int manager_create_connection(Manager *m, const char *name, const char *provider
         if (r < 0)
                 return api_error_take(e, r, API_ERROR_INVALID_REQUEST, error);
         if (!streq_ptr(provider_type, "REGISTRY"))
-                return api_error_set(e, -EINVAL, API_ERROR_INVALID_REQUEST,
-                                     "ProviderType '%s' is not supported: expected REGISTRY (GITHUB and BITBUCKET "
-                                     "need source code services, which apprunnerd does not run yet).",
-                                     strempty(provider_type));
+                return api_error_set(
+                        e, -EINVAL, API_ERROR_INVALID_REQUEST,
+                        "ProviderType '%s' is not supported: expected REGISTRY (GITHUB and BITBUCKET "
+                        "need source code services, which apprunnerd does not run yet).",
+                        strempty(provider_type));
         if (!username || !*username || !password || !*password)
                 return api_error_set(e, -EINVAL, API_ERROR_INVALID_REQUEST,
                                      "A REGISTRY connection needs a non-empty Username and Password.");
@@ -861,8 +876,8 @@ int manager_create_connection(Manager *m, const char *name, const char *provider
         c->provider_type = strdup(provider_type);
         c->username = strdup(username);
         if (!c->name || !c->provider_type || !c->username || id_new_hex32(&c->id) < 0 ||
-            asprintf(&c->arn, "arn:aws:apprunner:%s:%s:connection/%s/%s", m->config.region, m->config.account_id,
-                     name, c->id) < 0) {
+            asprintf(&c->arn, "arn:aws:apprunner:%s:%s:connection/%s/%s", m->config.region,
+                     m->config.account_id, name, c->id) < 0) {
                 c->arn = NULL;
                 connection_free(c);
                 return api_error_set(e, -ENOMEM, API_ERROR_INTERNAL, "Out of memory.");
@@ -879,10 +894,11 @@ int manager_create_connection(Manager *m, const char *name, const char *provider
         if (r >= 0)
                 r = append_connection(&m->connections, &m->n_connections, c);
         if (r < 0) {
-                (void) store_remove(m->store, STORE_CONNECTIONS, c->id);
-                (void) secret_remove(m->state_dir, c->id);
+                (void)store_remove(m->store, STORE_CONNECTIONS, c->id);
+                (void)secret_remove(m->state_dir, c->id);
                 connection_free(c);
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the connection: %s", strerror(-r));
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to store the connection: %s",
+                                     strerror(-r));
         }
 
         if (connection_object_path(c, &path) >= 0)
@@ -901,13 +917,14 @@ int manager_delete_connection(Manager *m, const char *arn, Connection **ret, Api
                 return api_error_set(e, -ENOENT, API_ERROR_RESOURCE_NOT_FOUND, "Connection %s not found.",
                                      strempty(arn));
         if (manager_connection_in_use(m, c))
-                return api_error_set(e, -EBUSY, API_ERROR_INVALID_STATE, "Connection %s is used by a service.",
-                                     c->arn);
+                return api_error_set(e, -EBUSY, API_ERROR_INVALID_STATE,
+                                     "Connection %s is used by a service.", c->arn);
 
         r = store_remove(m->store, STORE_CONNECTIONS, c->id);
         if (r < 0)
-                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to remove %s: %s", c->arn, strerror(-r));
-        (void) secret_remove(m->state_dir, c->id);
+                return api_error_set(e, r, API_ERROR_INTERNAL, "Failed to remove %s: %s", c->arn,
+                                     strerror(-r));
+        (void)secret_remove(m->state_dir, c->id);
 
         /* The object stays readable with Status DELETED until the daemon
          * restarts, so the reply can describe it. */

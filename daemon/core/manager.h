@@ -94,14 +94,17 @@ AutoScalingConfiguration *manager_service_auto_scaling(Manager *m, const Service
 /* Resource operations behind the D-Bus methods. */
 int manager_create_service(Manager *m, const char *name, ServiceSpec *spec, Service **ret_service,
                            Operation **ret_operation, ApiError *e);
-int manager_update_service(Manager *m, Service *s, ServiceSpec *spec, Operation **ret_operation, ApiError *e);
-int manager_service_action(Manager *m, Service *s, OperationType type, Operation **ret_operation, ApiError *e);
+int manager_update_service(Manager *m, Service *s, ServiceSpec *spec, Operation **ret_operation,
+                           ApiError *e);
+int manager_service_action(Manager *m, Service *s, OperationType type, Operation **ret_operation,
+                           ApiError *e);
 
 int manager_create_auto_scaling(Manager *m, const char *name, unsigned max_concurrency, unsigned min_size,
                                 unsigned max_size, AutoScalingConfiguration **ret, ApiError *e);
-int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions, AutoScalingConfiguration **ret,
-                                ApiError *e);
-int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingConfiguration **ret, ApiError *e);
+int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions,
+                                AutoScalingConfiguration **ret, ApiError *e);
+int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingConfiguration **ret,
+                                     ApiError *e);
 
 int manager_create_connection(Manager *m, const char *name, const char *provider_type, const char *username,
                               const char *password, Connection **ret, ApiError *e);

@@ -3,20 +3,20 @@
 
 #include "model.h"
 
-#define DEFINE_STRING_TABLE(name, type, max, invalid, ...)                                                   \
-        static const char *const name##_table[max] = { __VA_ARGS__ };                                        \
-        const char *name##_to_string(type v) {                                                               \
-                if ((int) v < 0 || (int) v >= (int) (max))                                                   \
-                        return NULL;                                                                         \
-                return name##_table[v];                                                                      \
-        }                                                                                                    \
-        type name##_from_string(const char *s) {                                                             \
-                if (!s)                                                                                      \
-                        return invalid;                                                                      \
-                for (int i = 0; i < (int) (max); i++)                                                        \
-                        if (streq(name##_table[i], s))                                                       \
-                                return (type) i;                                                             \
-                return invalid;                                                                              \
+#define DEFINE_STRING_TABLE(name, type, max, invalid, ...)          \
+        static const char *const name##_table[max] = {__VA_ARGS__}; \
+        const char *name##_to_string(type v) {                      \
+                if ((int)v < 0 || (int)v >= (int)(max))             \
+                        return NULL;                                \
+                return name##_table[v];                             \
+        }                                                           \
+        type name##_from_string(const char *s) {                    \
+                if (!s)                                             \
+                        return invalid;                             \
+                for (int i = 0; i < (int)(max); i++)                \
+                        if (streq(name##_table[i], s))              \
+                                return (type)i;                     \
+                return invalid;                                     \
         }
 
 DEFINE_STRING_TABLE(service_status, ServiceStatus, _SERVICE_STATUS_MAX, _SERVICE_STATUS_INVALID,
@@ -24,27 +24,28 @@ DEFINE_STRING_TABLE(service_status, ServiceStatus, _SERVICE_STATUS_MAX, _SERVICE
                     [SERVICE_PAUSED] = "PAUSED", [SERVICE_CREATE_FAILED] = "CREATE_FAILED",
                     [SERVICE_DELETE_FAILED] = "DELETE_FAILED", [SERVICE_DELETED] = "DELETED");
 
-DEFINE_STRING_TABLE(operation_type, OperationType, _OPERATION_TYPE_MAX, _OPERATION_TYPE_INVALID,
-                    [OPERATION_CREATE_SERVICE] = "CREATE_SERVICE",
-                    [OPERATION_START_DEPLOYMENT] = "START_DEPLOYMENT",
-                    [OPERATION_UPDATE_SERVICE] = "UPDATE_SERVICE", [OPERATION_PAUSE_SERVICE] = "PAUSE_SERVICE",
-                    [OPERATION_RESUME_SERVICE] = "RESUME_SERVICE",
-                    [OPERATION_DELETE_SERVICE] = "DELETE_SERVICE");
+DEFINE_STRING_TABLE(
+        operation_type, OperationType, _OPERATION_TYPE_MAX, _OPERATION_TYPE_INVALID,
+        [OPERATION_CREATE_SERVICE] = "CREATE_SERVICE", [OPERATION_START_DEPLOYMENT] = "START_DEPLOYMENT",
+        [OPERATION_UPDATE_SERVICE] = "UPDATE_SERVICE", [OPERATION_PAUSE_SERVICE] = "PAUSE_SERVICE",
+        [OPERATION_RESUME_SERVICE] = "RESUME_SERVICE", [OPERATION_DELETE_SERVICE] = "DELETE_SERVICE");
 
-DEFINE_STRING_TABLE(operation_status, OperationStatus, _OPERATION_STATUS_MAX, _OPERATION_STATUS_INVALID,
-                    [OPERATION_PENDING] = "PENDING", [OPERATION_IN_PROGRESS] = "IN_PROGRESS",
-                    [OPERATION_FAILED] = "FAILED", [OPERATION_SUCCEEDED] = "SUCCEEDED",
-                    [OPERATION_ROLLBACK_IN_PROGRESS] = "ROLLBACK_IN_PROGRESS",
-                    [OPERATION_ROLLBACK_FAILED] = "ROLLBACK_FAILED",
-                    [OPERATION_ROLLBACK_SUCCEEDED] = "ROLLBACK_SUCCEEDED");
+DEFINE_STRING_TABLE(
+        operation_status, OperationStatus, _OPERATION_STATUS_MAX,
+        _OPERATION_STATUS_INVALID, [OPERATION_PENDING] = "PENDING", [OPERATION_IN_PROGRESS] = "IN_PROGRESS",
+        [OPERATION_FAILED] = "FAILED", [OPERATION_SUCCEEDED] = "SUCCEEDED",
+        [OPERATION_ROLLBACK_IN_PROGRESS] = "ROLLBACK_IN_PROGRESS",
+        [OPERATION_ROLLBACK_FAILED] = "ROLLBACK_FAILED",
+        [OPERATION_ROLLBACK_SUCCEEDED] = "ROLLBACK_SUCCEEDED");
 
-DEFINE_STRING_TABLE(health_check_protocol, HealthCheckProtocol, _HEALTH_CHECK_PROTOCOL_MAX,
-                    _HEALTH_CHECK_PROTOCOL_INVALID, [HEALTH_CHECK_TCP] = "TCP", [HEALTH_CHECK_HTTP] = "HTTP");
+DEFINE_STRING_TABLE(
+        health_check_protocol, HealthCheckProtocol, _HEALTH_CHECK_PROTOCOL_MAX,
+        _HEALTH_CHECK_PROTOCOL_INVALID, [HEALTH_CHECK_TCP] = "TCP", [HEALTH_CHECK_HTTP] = "HTTP");
 
-DEFINE_STRING_TABLE(instance_state, InstanceState, _INSTANCE_STATE_MAX, _INSTANCE_STATE_INVALID,
-                    [INSTANCE_STARTING] = "starting", [INSTANCE_HEALTHY] = "healthy",
-                    [INSTANCE_UNHEALTHY] = "unhealthy", [INSTANCE_DRAINING] = "draining",
-                    [INSTANCE_STOPPING] = "stopping", [INSTANCE_FAILED] = "failed");
+DEFINE_STRING_TABLE(
+        instance_state, InstanceState, _INSTANCE_STATE_MAX, _INSTANCE_STATE_INVALID,
+        [INSTANCE_STARTING] = "starting", [INSTANCE_HEALTHY] = "healthy", [INSTANCE_UNHEALTHY] = "unhealthy",
+        [INSTANCE_DRAINING] = "draining", [INSTANCE_STOPPING] = "stopping", [INSTANCE_FAILED] = "failed");
 
 bool operation_status_is_final(OperationStatus s) {
         return s == OPERATION_FAILED || s == OPERATION_SUCCEEDED || s == OPERATION_ROLLBACK_FAILED ||
@@ -86,7 +87,8 @@ int service_spec_copy(const ServiceSpec *from, ServiceSpec *to) {
 
         if (strdup_or_null(from->image_identifier, &n.image_identifier) < 0 ||
             strdup_or_null(from->image_repository_type, &n.image_repository_type) < 0 ||
-            strdup_or_null(from->port, &n.port) < 0 || strdup_or_null(from->start_command, &n.start_command) < 0 ||
+            strdup_or_null(from->port, &n.port) < 0 ||
+            strdup_or_null(from->start_command, &n.start_command) < 0 ||
             strdup_or_null(from->connection_arn, &n.connection_arn) < 0 ||
             strdup_or_null(from->health_path, &n.health_path) < 0 ||
             strdup_or_null(from->auto_scaling_configuration_arn, &n.auto_scaling_configuration_arn) < 0)
@@ -181,5 +183,5 @@ usec_t now_usec(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        return (usec_t) ts.tv_sec * 1000000ULL + (usec_t) ts.tv_nsec / 1000ULL;
+        return (usec_t)ts.tv_sec * 1000000ULL + (usec_t)ts.tv_nsec / 1000ULL;
 }

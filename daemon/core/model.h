@@ -119,12 +119,12 @@ typedef struct Instance {
         struct in_addr address;
         uint16_t port;
         InstanceState state;
-        void *runtime;       /* owned by the deployer */
+        void *runtime; /* owned by the deployer */
         struct Instance *next;
 } Instance;
 
 struct Service {
-        char *id;   /* 32 lowercase hex characters */
+        char *id; /* 32 lowercase hex characters */
         char *name;
         char *arn;
         char *url_id; /* the 10-character first label of the URL */

@@ -37,13 +37,13 @@ int secret_store(const char *state_dir, const char *id, const char *secret) {
         if (access(SYSTEMD_CREDS, X_OK) == 0) {
                 if (asprintf(&cred, "%s/%s.cred", dir, id) < 0 || asprintf(&name, "--name=%s", id) < 0)
                         return -ENOMEM;
-                char *argv[] = { (char *) SYSTEMD_CREDS, (char *) "encrypt", name, (char *) "-", cred, NULL };
+                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"encrypt", name, (char *)"-", cred, NULL};
                 r = process_run(argv, secret, strlen(secret), NULL, &errors);
                 if (r == 0) {
-                        (void) chmod(cred, 0600);
+                        (void)chmod(cred, 0600);
                         return 0;
                 }
-                (void) unlink(cred);
+                (void)unlink(cred);
                 log_info("systemd-creds could not encrypt the secret of connection %s (%s); storing it in a "
                          "root-only file instead.",
                          id, r < 0 ? strerror(-r) : strempty(errors));
@@ -69,7 +69,7 @@ int secret_load(const char *state_dir, const char *id, char **ret_secret) {
                 return -ENOMEM;
 
         if (access(cred, F_OK) == 0) {
-                char *argv[] = { (char *) SYSTEMD_CREDS, (char *) "decrypt", name, cred, (char *) "-", NULL };
+                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"decrypt", name, cred, (char *)"-", NULL};
                 r = process_run(argv, NULL, 0, &output, &errors);
                 if (r != 0) {
                         free(output);
@@ -88,10 +88,10 @@ int secret_load(const char *state_dir, const char *id, char **ret_secret) {
                 return -errno;
         if (st.st_size > 65536)
                 return -EFBIG;
-        output = calloc(1, (size_t) st.st_size + 1);
+        output = calloc(1, (size_t)st.st_size + 1);
         if (!output)
                 return -ENOMEM;
-        if (read(fd, output, (size_t) st.st_size) != st.st_size) {
+        if (read(fd, output, (size_t)st.st_size) != st.st_size) {
                 free(output);
                 return -EIO;
         }
@@ -107,8 +107,8 @@ int secret_remove(const char *state_dir, const char *id) {
         if (dir_fd < 0)
                 return dir_fd;
         snprintf(name, sizeof(name), "%s.cred", id);
-        (void) unlinkat(dir_fd, name, 0);
+        (void)unlinkat(dir_fd, name, 0);
         snprintf(name, sizeof(name), "%s.secret", id);
-        (void) unlinkat(dir_fd, name, 0);
+        (void)unlinkat(dir_fd, name, 0);
         return 0;
 }

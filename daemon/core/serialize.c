@@ -80,7 +80,7 @@ static int get_unsigned(json_object *o, const char *key, bool required, unsigned
         int r = get_uint(o, key, required, UINT32_MAX, &u);
         if (r < 0)
                 return r;
-        *ret = (unsigned) u;
+        *ret = (unsigned)u;
         return 0;
 }
 
@@ -95,11 +95,11 @@ static int get_bool(json_object *o, const char *key, bool *ret) {
         return 0;
 }
 
-#define TRY(expr)                                                                                            \
-        do {                                                                                                 \
-                int _r_ = (expr);                                                                            \
-                if (_r_ < 0)                                                                                 \
-                        return _r_;                                                                          \
+#define TRY(expr)                   \
+        do {                        \
+                int _r_ = (expr);   \
+                if (_r_ < 0)        \
+                        return _r_; \
         } while (0)
 
 int service_spec_to_json(const ServiceSpec *s, json_object **ret) {
@@ -112,9 +112,9 @@ int service_spec_to_json(const ServiceSpec *s, json_object **ret) {
         TRY(add_string(o, "ImageRepositoryType", s->image_repository_type));
         TRY(add_string(o, "Port", s->port));
         TRY(add_string(o, "StartCommand", s->start_command));
-        STRV_FOREACH(e, s->environment) {
+        STRV_FOREACH (e, s->environment) {
                 const char *eq = strchr(*e, '=');
-                _cleanup_free_ char *k = strndup(*e, eq ? (size_t) (eq - *e) : strlen(*e));
+                _cleanup_free_ char *k = strndup(*e, eq ? (size_t)(eq - *e) : strlen(*e));
                 if (!k)
                         return -ENOMEM;
                 TRY(add_string(env, k, eq ? eq + 1 : ""));
@@ -151,7 +151,7 @@ static int spec_from_json_internal(json_object *doc, ServiceSpec *s) {
 
                 if (!json_object_is_type(env, json_type_object))
                         return -EBADMSG;
-                n = (size_t) json_object_object_length(env);
+                n = (size_t)json_object_object_length(env);
                 s->environment = calloc(n + 1, sizeof(char *));
                 if (!s->environment)
                         return -ENOMEM;
@@ -185,7 +185,7 @@ static int spec_from_json_internal(json_object *doc, ServiceSpec *s) {
 }
 
 int service_spec_from_json(json_object *doc, ServiceSpec *ret) {
-        ServiceSpec s = { .request_timeout = REQUEST_TIMEOUT_DEFAULT };
+        ServiceSpec s = {.request_timeout = REQUEST_TIMEOUT_DEFAULT};
         int r;
 
         if (!json_object_is_type(doc, json_type_object))
@@ -244,7 +244,7 @@ static int instance_from_json(json_object *doc, Instance **ret) {
                 instance_free(i);
                 return r;
         }
-        i->port = (uint16_t) port;
+        i->port = (uint16_t)port;
         *ret = i;
         return 0;
 }

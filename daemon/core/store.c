@@ -69,7 +69,8 @@ int store_open(const char *root, Store **ret) {
         for (int i = 0; i < _STORE_KIND_MAX; i++) {
                 s->dir_fds[i] = open_subdir(s->root_fd, kind_dirs[i]);
                 if (s->dir_fds[i] < 0)
-                        return log_error_errno(s->dir_fds[i], "Failed to open %s/%s: %m", root, kind_dirs[i]);
+                        return log_error_errno(s->dir_fds[i], "Failed to open %s/%s: %m", root,
+                                               kind_dirs[i]);
         }
 
         *ret = TAKE_PTR(s);
@@ -84,8 +85,8 @@ int store_write_file_atomic(int dir_fd, const char *name, const void *data, size
 
         static unsigned counter = 0;
 
-        r = snprintf(tmp, sizeof(tmp), ".#%s.%d.%u", name, (int) getpid(), counter++);
-        if (r < 0 || (size_t) r >= sizeof(tmp))
+        r = snprintf(tmp, sizeof(tmp), ".#%s.%d.%u", name, (int)getpid(), counter++);
+        if (r < 0 || (size_t)r >= sizeof(tmp))
                 return -ENAMETOOLONG;
 
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -101,7 +102,7 @@ int store_write_file_atomic(int dir_fd, const char *name, const void *data, size
                         goto fail;
                 }
                 p += n;
-                size -= (size_t) n;
+                size -= (size_t)n;
         }
 
         if (fsync(fd) < 0) {
@@ -117,7 +118,7 @@ int store_write_file_atomic(int dir_fd, const char *name, const void *data, size
         return 0;
 
 fail:
-        (void) unlinkat(dir_fd, tmp, 0);
+        (void)unlinkat(dir_fd, tmp, 0);
         return r;
 }
 
@@ -128,8 +129,8 @@ int store_write(Store *s, StoreKind kind, const char *id, json_object *doc) {
         int r;
 
         snprintf(name, sizeof(name), "%s.json", id);
-        text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                  &length);
+        text = json_object_to_json_string_length(
+                doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &length);
         if (!text)
                 return -ENOMEM;
 
@@ -144,7 +145,8 @@ int store_remove(Store *s, StoreKind kind, const char *id) {
 
         snprintf(name, sizeof(name), "%s.json", id);
         if (unlinkat(s->dir_fds[kind], name, 0) < 0 && errno != ENOENT)
-                return log_error_errno(errno, "Failed to remove %s/%s/%s: %m", s->root, kind_dirs[kind], name);
+                return log_error_errno(errno, "Failed to remove %s/%s/%s: %m", s->root, kind_dirs[kind],
+                                       name);
         if (fsync(s->dir_fds[kind]) < 0)
                 return -errno;
         return 0;
@@ -156,20 +158,21 @@ static void move_aside(Store *s, StoreKind kind, const char *name, const char *r
 
         corrupt_fd = open_subdir(s->root_fd, "corrupt");
         if (corrupt_fd < 0) {
-                log_error_errno(corrupt_fd, "Failed to create %s/corrupt, leaving %s/%s/%s in place: %m", s->root, s->root,
-                                kind_dirs[kind], name);
+                log_error_errno(corrupt_fd, "Failed to create %s/corrupt, leaving %s/%s/%s in place: %m",
+                                s->root, s->root, kind_dirs[kind], name);
                 return;
         }
 
-        snprintf(target, sizeof(target), "%s-%s.%llu", kind_dirs[kind], name, (unsigned long long) now_usec());
+        snprintf(target, sizeof(target), "%s-%s.%llu", kind_dirs[kind], name,
+                 (unsigned long long)now_usec());
         if (renameat(s->dir_fds[kind], name, corrupt_fd, target) < 0) {
                 log_error_errno(errno, "Failed to move corrupt %s/%s/%s aside: %m", s->root, kind_dirs[kind],
                                 name);
                 return;
         }
-        (void) fsync(s->dir_fds[kind]);
-        log_error("State file %s/%s/%s is corrupt (%s); moved it to %s/corrupt/%s.", s->root, kind_dirs[kind],
-                  name, reason, s->root, target);
+        (void)fsync(s->dir_fds[kind]);
+        log_error("State file %s/%s/%s is corrupt (%s); moved it to %s/corrupt/%s.", s->root,
+                  kind_dirs[kind], name, reason, s->root, target);
 }
 
 static int name_compare(const struct dirent **a, const struct dirent **b) {
@@ -196,7 +199,7 @@ int store_load(Store *s, StoreKind kind, store_load_func_t func, void *userdata)
                         if (strncmp(name, ".#", 2) == 0) {
                                 log_info("Removing %s/%s/%s, left by an interrupted write.", s->root,
                                          kind_dirs[kind], name);
-                                (void) unlinkat(s->dir_fds[kind], name, 0);
+                                (void)unlinkat(s->dir_fds[kind], name, 0);
                         }
                         goto next;
                 }

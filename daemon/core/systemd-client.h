@@ -20,8 +20,8 @@ typedef struct InstanceUnit {
         const char *slice;
         const char *description;
         char *const *argv;
-        uint64_t memory_max;         /* bytes */
-        uint64_t cpu_quota_per_sec;  /* microseconds of CPU time per second */
+        uint64_t memory_max;        /* bytes */
+        uint64_t cpu_quota_per_sec; /* microseconds of CPU time per second */
         uint64_t tasks_max;
         const char *service_id;
         const char *service_name;

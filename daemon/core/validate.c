@@ -14,7 +14,7 @@ static bool name_matches(const char *name, size_t min, size_t max) {
         n = strlen(name);
         if (n < min || n > max)
                 return false;
-        if (!isalnum((unsigned char) name[0]) || !isascii((unsigned char) name[0]))
+        if (!isalnum((unsigned char)name[0]) || !isascii((unsigned char)name[0]))
                 return false;
         for (size_t i = 1; i < n; i++) {
                 unsigned char c = name[i];
@@ -46,15 +46,16 @@ int validate_resource_name(const char *field, const char *name, char **ret_error
 static const struct {
         const char *name;
         unsigned value;
-} cpu_names[] = {
-        { "256", 256 },          { "512", 512 },         { "1024", 1024 },     { "2048", 2048 },
-        { "4096", 4096 },        { "0.25 vCPU", 256 },   { "0.5 vCPU", 512 },  { "1 vCPU", 1024 },
-        { "2 vCPU", 2048 },      { "4 vCPU", 4096 },
-}, memory_names[] = {
-        { "512", 512 },     { "1024", 1024 },   { "2048", 2048 },   { "3072", 3072 },     { "4096", 4096 },
-        { "6144", 6144 },   { "8192", 8192 },   { "10240", 10240 }, { "12288", 12288 },   { "0.5 GB", 512 },
-        { "1 GB", 1024 },   { "2 GB", 2048 },   { "3 GB", 3072 },   { "4 GB", 4096 },     { "6 GB", 6144 },
-        { "8 GB", 8192 },   { "10 GB", 10240 }, { "12 GB", 12288 },
+} cpu_names[] =
+        {
+                {"256", 256},       {"512", 512},      {"1024", 1024},   {"2048", 2048},   {"4096", 4096},
+                {"0.25 vCPU", 256}, {"0.5 vCPU", 512}, {"1 vCPU", 1024}, {"2 vCPU", 2048}, {"4 vCPU", 4096},
+},
+  memory_names[] = {
+          {"512", 512},   {"1024", 1024},   {"2048", 2048},   {"3072", 3072},   {"4096", 4096},
+          {"6144", 6144}, {"8192", 8192},   {"10240", 10240}, {"12288", 12288}, {"0.5 GB", 512},
+          {"1 GB", 1024}, {"2 GB", 2048},   {"3 GB", 3072},   {"4 GB", 4096},   {"6 GB", 6144},
+          {"8 GB", 8192}, {"10 GB", 10240}, {"12 GB", 12288},
 };
 
 int parse_cpu(const char *s, unsigned *ret_units, char **ret_error) {
@@ -88,11 +89,11 @@ int validate_cpu_memory(unsigned cpu, unsigned memory, char **ret_error) {
                 unsigned memory[3];
                 const char *text;
         } pairs[] = {
-                { 256, { 512, 1024 }, "0.5 GB or 1 GB" },
-                { 512, { 1024 }, "1 GB" },
-                { 1024, { 2048, 3072, 4096 }, "2 GB, 3 GB or 4 GB" },
-                { 2048, { 4096, 6144 }, "4 GB or 6 GB" },
-                { 4096, { 8192, 10240, 12288 }, "8 GB, 10 GB or 12 GB" },
+                {256, {512, 1024}, "0.5 GB or 1 GB"},
+                {512, {1024}, "1 GB"},
+                {1024, {2048, 3072, 4096}, "2 GB, 3 GB or 4 GB"},
+                {2048, {4096, 6144}, "4 GB or 6 GB"},
+                {4096, {8192, 10240, 12288}, "8 GB, 10 GB or 12 GB"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
@@ -101,9 +102,10 @@ int validate_cpu_memory(unsigned cpu, unsigned memory, char **ret_error) {
                 for (size_t j = 0; j < ELEMENTSOF(pairs[i].memory); j++)
                         if (pairs[i].memory[j] != 0 && pairs[i].memory[j] == memory)
                                 return 0;
-                return error_set(ret_error, -EINVAL,
-                                 "Memory %u MB cannot be combined with Cpu %u: with this Cpu, Memory must be %s.",
-                                 memory, cpu, pairs[i].text);
+                return error_set(
+                        ret_error, -EINVAL,
+                        "Memory %u MB cannot be combined with Cpu %u: with this Cpu, Memory must be %s.",
+                        memory, cpu, pairs[i].text);
         }
         return error_set(ret_error, -EINVAL, "Cpu %u is invalid.", cpu);
 }
@@ -112,7 +114,7 @@ static int parse_unsigned(const char *s, unsigned long max, unsigned long *ret) 
         char *end;
         unsigned long v;
 
-        if (!s || !isdigit((unsigned char) s[0]))
+        if (!s || !isdigit((unsigned char)s[0]))
                 return -EINVAL;
         errno = 0;
         v = strtoul(s, &end, 10);
@@ -126,48 +128,54 @@ int validate_port(const char *port, char **ret_error) {
         unsigned long v;
 
         if (parse_unsigned(port, 65535, &v) < 0 || v == 0)
-                return error_set(ret_error, -EINVAL, "Port '%s' is invalid: expected an integer between 1 and 65535.",
+                return error_set(ret_error, -EINVAL,
+                                 "Port '%s' is invalid: expected an integer between 1 and 65535.",
                                  strempty(port));
         return 0;
 }
 
 int validate_environment_name(const char *name, char **ret_error) {
         if (!name || !*name || strlen(name) > 256 || strchr(name, '='))
-                return error_set(ret_error, -EINVAL,
-                                 "RuntimeEnvironmentVariables name '%s' is invalid: expected 1 to 256 characters "
-                                 "without '='.",
-                                 strempty(name));
+                return error_set(
+                        ret_error, -EINVAL,
+                        "RuntimeEnvironmentVariables name '%s' is invalid: expected 1 to 256 characters "
+                        "without '='.",
+                        strempty(name));
         if (strncmp(name, "AWSAPPRUNNER", 12) == 0)
-                return error_set(ret_error, -EINVAL,
-                                 "RuntimeEnvironmentVariables name '%s' is invalid: the prefix AWSAPPRUNNER is "
-                                 "reserved.",
-                                 name);
+                return error_set(
+                        ret_error, -EINVAL,
+                        "RuntimeEnvironmentVariables name '%s' is invalid: the prefix AWSAPPRUNNER is "
+                        "reserved.",
+                        name);
         for (const char *p = name; *p; p++)
-                if (!isprint((unsigned char) *p) || isspace((unsigned char) *p))
-                        return error_set(ret_error, -EINVAL,
-                                         "RuntimeEnvironmentVariables name '%s' is invalid: it contains a space "
-                                         "or a control character.",
-                                         name);
+                if (!isprint((unsigned char)*p) || isspace((unsigned char)*p))
+                        return error_set(
+                                ret_error, -EINVAL,
+                                "RuntimeEnvironmentVariables name '%s' is invalid: it contains a space "
+                                "or a control character.",
+                                name);
         return 0;
 }
 
 int validate_health_value(const char *field, unsigned value, char **ret_error) {
         if (value < HEALTH_VALUE_MIN || value > HEALTH_VALUE_MAX)
-                return error_set(ret_error, -EINVAL, "%s %u is out of range: expected %d to %d.", field, value,
-                                 HEALTH_VALUE_MIN, HEALTH_VALUE_MAX);
+                return error_set(ret_error, -EINVAL, "%s %u is out of range: expected %d to %d.", field,
+                                 value, HEALTH_VALUE_MIN, HEALTH_VALUE_MAX);
         return 0;
 }
 
 int validate_health_path(const char *path, char **ret_error) {
         if (!path || path[0] != '/' || strlen(path) > 1024)
-                return error_set(ret_error, -EINVAL,
-                                 "Path '%s' is invalid: expected an absolute HTTP path of at most 1024 characters "
-                                 "starting with '/'.",
-                                 strempty(path));
+                return error_set(
+                        ret_error, -EINVAL,
+                        "Path '%s' is invalid: expected an absolute HTTP path of at most 1024 characters "
+                        "starting with '/'.",
+                        strempty(path));
         for (const char *p = path; *p; p++)
-                if (!isgraph((unsigned char) *p))
+                if (!isgraph((unsigned char)*p))
                         return error_set(ret_error, -EINVAL,
-                                         "Path '%s' is invalid: it contains a space or a control character.", path);
+                                         "Path '%s' is invalid: it contains a space or a control character.",
+                                         path);
         return 0;
 }
 
@@ -176,32 +184,35 @@ int validate_auto_scaling(unsigned max_concurrency, unsigned min_size, unsigned 
                 return error_set(ret_error, -EINVAL, "MaxConcurrency %u is out of range: expected %d to %d.",
                                  max_concurrency, MAX_CONCURRENCY_MIN, MAX_CONCURRENCY_MAX);
         if (min_size < SIZE_MIN || min_size > MIN_SIZE_MAX)
-                return error_set(ret_error, -EINVAL, "MinSize %u is out of range: expected %d to %d.", min_size,
-                                 SIZE_MIN, MIN_SIZE_MAX);
+                return error_set(ret_error, -EINVAL, "MinSize %u is out of range: expected %d to %d.",
+                                 min_size, SIZE_MIN, MIN_SIZE_MAX);
         if (max_size < SIZE_MIN || max_size > MAX_SIZE_MAX)
-                return error_set(ret_error, -EINVAL, "MaxSize %u is out of range: expected %d to %d.", max_size,
-                                 SIZE_MIN, MAX_SIZE_MAX);
+                return error_set(ret_error, -EINVAL, "MaxSize %u is out of range: expected %d to %d.",
+                                 max_size, SIZE_MIN, MAX_SIZE_MAX);
         if (min_size > max_size)
-                return error_set(ret_error, -EINVAL, "MinSize %u is larger than MaxSize %u.", min_size, max_size);
+                return error_set(ret_error, -EINVAL, "MinSize %u is larger than MaxSize %u.", min_size,
+                                 max_size);
         return 0;
 }
 
 int validate_image_repository_type(const char *type, char **ret_error) {
-        static const char *const types[] = { "OCI_LAYOUT", "REGISTRY", "ECR", "ECR_PUBLIC" };
+        static const char *const types[] = {"OCI_LAYOUT", "REGISTRY", "ECR", "ECR_PUBLIC"};
 
         for (size_t i = 0; type && i < ELEMENTSOF(types); i++)
                 if (streq(type, types[i]))
                         return 0;
-        return error_set(ret_error, -EINVAL,
-                         "ImageRepositoryType '%s' is invalid: expected OCI_LAYOUT, REGISTRY, ECR or ECR_PUBLIC.",
-                         strempty(type));
+        return error_set(
+                ret_error, -EINVAL,
+                "ImageRepositoryType '%s' is invalid: expected OCI_LAYOUT, REGISTRY, ECR or ECR_PUBLIC.",
+                strempty(type));
 }
 
 /* Docker's reference grammar without the optional parts that registries
  * resolve themselves: [host[:port]/]path[:tag][@sha256:hex]. */
-#define REFERENCE_REGEX                                                                                      \
-        "^(([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(\\.([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?))*(:[0-9]+)?/)?"  \
-        "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*"                              \
+#define REFERENCE_REGEX                                                                                     \
+        "^(([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(\\.([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?))*(:[0-9]+)" \
+        "?/)?"                                                                                              \
+        "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*"                            \
         "(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 
 /* oci:/absolute/path followed by :tag or @sha256:hex. */
@@ -230,18 +241,20 @@ int validate_image_identifier(const char *identifier, const char *type, char **r
         if (strncmp(identifier, "oci:", 4) == 0) {
                 if (!regex_matches(OCI_LAYOUT_REGEX, identifier) || strstr(identifier, "/../") ||
                     strstr(identifier, "/./"))
-                        return error_set(ret_error, -EINVAL,
-                                         "ImageIdentifier '%s' is invalid: expected oci:/path/to/layout:tag or "
-                                         "oci:/path/to/layout@sha256:<64 hex digits>.",
-                                         identifier);
+                        return error_set(
+                                ret_error, -EINVAL,
+                                "ImageIdentifier '%s' is invalid: expected oci:/path/to/layout:tag or "
+                                "oci:/path/to/layout@sha256:<64 hex digits>.",
+                                identifier);
                 derived = "OCI_LAYOUT";
         } else {
                 if (!regex_matches(REFERENCE_REGEX, identifier))
-                        return error_set(ret_error, -EINVAL,
-                                         "ImageIdentifier '%s' is invalid: expected a registry reference such as "
-                                         "registry.example:5000/repo:tag or repo@sha256:<64 hex digits>, or an "
-                                         "OCI layout as oci:/path:tag.",
-                                         identifier);
+                        return error_set(
+                                ret_error, -EINVAL,
+                                "ImageIdentifier '%s' is invalid: expected a registry reference such as "
+                                "registry.example:5000/repo:tag or repo@sha256:<64 hex digits>, or an "
+                                "OCI layout as oci:/path:tag.",
+                                identifier);
                 derived = "REGISTRY";
         }
 
@@ -251,10 +264,11 @@ int validate_image_identifier(const char *identifier, const char *type, char **r
                         return r;
                 if (streq(derived, "OCI_LAYOUT") != streq(type, "OCI_LAYOUT"))
                         return error_set(ret_error, -EINVAL,
-                                         "ImageRepositoryType %s does not match ImageIdentifier '%s': %s.", type,
-                                         identifier,
-                                         streq(derived, "OCI_LAYOUT") ? "an oci: identifier needs OCI_LAYOUT"
-                                                                      : "OCI_LAYOUT needs an oci:/path identifier");
+                                         "ImageRepositoryType %s does not match ImageIdentifier '%s': %s.",
+                                         type, identifier,
+                                         streq(derived, "OCI_LAYOUT")
+                                                 ? "an oci: identifier needs OCI_LAYOUT"
+                                                 : "OCI_LAYOUT needs an oci:/path identifier");
         }
 
         if (ret_type) {
@@ -295,7 +309,7 @@ int service_spec_validate(const ServiceSpec *s, char **ret_error) {
         r = validate_port(s->port, ret_error);
         if (r < 0)
                 return r;
-        STRV_FOREACH(e, s->environment) {
+        STRV_FOREACH (e, s->environment) {
                 _cleanup_free_ char *name = strndup(*e, strcspn(*e, "="));
                 if (!name)
                         return -ENOMEM;
@@ -304,7 +318,8 @@ int service_spec_validate(const ServiceSpec *s, char **ret_error) {
                         return r;
         }
         if (s->start_command && (strlen(s->start_command) == 0 || strlen(s->start_command) > 51200))
-                return error_set(ret_error, -EINVAL, "StartCommand is invalid: expected 1 to 51200 characters.");
+                return error_set(ret_error, -EINVAL,
+                                 "StartCommand is invalid: expected 1 to 51200 characters.");
         r = validate_cpu_memory(s->cpu, s->memory, ret_error);
         if (r < 0)
                 return r;

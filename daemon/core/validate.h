@@ -9,32 +9,32 @@
 
 #include "model.h"
 
-#define SERVICE_NAME_MIN 4
-#define SERVICE_NAME_MAX 40
+#define SERVICE_NAME_MIN  4
+#define SERVICE_NAME_MAX  40
 #define RESOURCE_NAME_MIN 4
 #define RESOURCE_NAME_MAX 32
 
-#define MAX_CONCURRENCY_MIN 1
-#define MAX_CONCURRENCY_MAX 200
+#define MAX_CONCURRENCY_MIN     1
+#define MAX_CONCURRENCY_MAX     200
 #define MAX_CONCURRENCY_DEFAULT 100
-#define SIZE_MIN 1
-#define MIN_SIZE_MAX 25
-#define MAX_SIZE_MAX 25
-#define MIN_SIZE_DEFAULT 1
-#define MAX_SIZE_DEFAULT 25
+#define SIZE_MIN                1
+#define MIN_SIZE_MAX            25
+#define MAX_SIZE_MAX            25
+#define MIN_SIZE_DEFAULT        1
+#define MAX_SIZE_DEFAULT        25
 
-#define HEALTH_VALUE_MIN 1
-#define HEALTH_VALUE_MAX 20
-#define HEALTH_INTERVAL_DEFAULT 5
-#define HEALTH_TIMEOUT_DEFAULT 2
-#define HEALTHY_THRESHOLD_DEFAULT 1
+#define HEALTH_VALUE_MIN            1
+#define HEALTH_VALUE_MAX            20
+#define HEALTH_INTERVAL_DEFAULT     5
+#define HEALTH_TIMEOUT_DEFAULT      2
+#define HEALTHY_THRESHOLD_DEFAULT   1
 #define UNHEALTHY_THRESHOLD_DEFAULT 5
 
-#define CPU_DEFAULT 1024
-#define MEMORY_DEFAULT 2048
-#define PORT_DEFAULT "8080"
+#define CPU_DEFAULT             1024
+#define MEMORY_DEFAULT          2048
+#define PORT_DEFAULT            "8080"
 #define REQUEST_TIMEOUT_DEFAULT 120
-#define REQUEST_TIMEOUT_MAX 3600
+#define REQUEST_TIMEOUT_MAX     3600
 
 /* Revisions per auto scaling configuration name; App Runner does not let
  * this quota be raised, and neither does apprunnerd. */
