@@ -93,7 +93,7 @@ static bool strv_contains(char *const *l, const char *s) {
         return false;
 }
 
-/* Removes every entry of a directory below root_fd for which keep() is
+/* Removes every entry of the store subdirectory dir for which keep() is
  * false. Returns the number removed. */
 static int clean_directory(ImageStore *s, const char *dir, bool (*keep)(const char *name, void *userdata),
                            void *userdata) {
@@ -119,8 +119,9 @@ static int clean_directory(ImageStore *s, const char *dir, bool (*keep)(const ch
                         closedir(d);
                         return -ENOMEM;
                 }
-                if (rm_rf(entry) < 0)
-                        log_debug("Failed to remove %s from the image store: %m", entry);
+                int r = rm_rf(entry);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to remove %s from the image store: %m", entry);
                 else
                         n++;
         }
@@ -750,7 +751,8 @@ static int gc_locked(ImageStore *s, char *const *keep) {
 
                 if (!strv_contains(keep, digest)) {
                         if (unlinkat(dirfd(d), de->d_name, 0) < 0)
-                                log_debug("Failed to remove image reference %s: %m", de->d_name);
+                                log_debug_errno(-errno, "Failed to remove image reference %s: %m",
+                                                de->d_name);
                         continue;
                 }
 

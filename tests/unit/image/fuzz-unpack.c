@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Feeds arbitrary bytes to layer_unpack() as a layer blob. Every input must
- * either unpack or be rejected, and never leave anything outside the
- * target. Needs root, like the unpacker. */
+ * either unpack or be rejected with a report, and never leave anything
+ * outside the target. A crash or sanitizer error in the unpacking child
+ * shows up as a missing report, which this target turns into an abort.
+ * Needs root, like the unpacker.
+ *
+ * NOTE: libFuzzer only sees the coverage of the parent process, so the
+ * libarchive and path-check code that runs in the forked child does not
+ * guide the mutations; seed the corpus with real layers (tar, gzip, zstd). */
 
 #include <assert.h>
 #include <fcntl.h>
