@@ -5,6 +5,7 @@
 
 #include "bus/bus-util.h"
 #include "config/config.h"
+#include "core/autodeploy.h"
 #include "core/deployer.h"
 #include "core/engine.h"
 #include "core/manager.h"
@@ -153,6 +154,10 @@ static int run(int argc, char *argv[]) {
         r = engine_resume(m);
         if (r < 0)
                 goto finish;
+
+        r = autodeploy_start(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the automatic deployment timer, continuing without: %m");
 
         (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu services.", manager_count_active_services(m));
         log_info("apprunnerd %s is ready: %zu services, region %s, account %s.", PACKAGE_VERSION,
