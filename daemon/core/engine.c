@@ -4,7 +4,7 @@
 #include "ids.h"
 #include "log.h"
 
-/* Which service statuses allow which operation. */
+/* Returns whether a service in 'status' accepts an operation of 'type'. */
 static bool operation_allowed(OperationType type, ServiceStatus status) {
         switch (type) {
         case OPERATION_CREATE_SERVICE:
@@ -45,9 +45,8 @@ static int append_operation(Manager *m, Operation *op) {
 static int on_run(sd_event_source *source, void *userdata);
 
 static int schedule_run(Manager *m, Operation *op) {
-        /* The operation id identifies the operation across the deferred
-         * call, because the Operation may be freed in between (it never is
-         * while IN_PROGRESS, but the lookup costs nothing). */
+        /* The deferred call carries the operation id, not the pointer, and
+         * looks the operation up again when it runs. */
         char *id = strdup(op->id);
         int r;
 

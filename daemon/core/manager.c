@@ -651,9 +651,9 @@ int manager_service_action(Manager *m, Service *s, OperationType type, Operation
 static size_t count_auto_scaling_names(Manager *m) {
         size_t n = 0;
 
-        /* The array is sorted by name, so distinct active names are counted
-         * where the name changes. The built-in DefaultConfiguration does
-         * not count against the quota. */
+        /* Each name with an active revision counts once, through its latest
+         * revision. The built-in DefaultConfiguration does not count against
+         * the quota. */
         for (size_t i = 0; i < m->n_auto_scaling; i++) {
                 AutoScalingConfiguration *c = m->auto_scaling[i];
                 if (!c->active || streq(c->name, DEFAULT_AUTO_SCALING_NAME))
