@@ -73,7 +73,6 @@ int nl_addr_from_in_addr(struct in_addr a, unsigned prefix, struct nl_addr **ret
         return 0;
 }
 
-
 /* Removes every IPv4 address on ifindex other than keep, so a changed
  * subnet in the configuration does not leave the old gateway behind. */
 static int addresses_flush_except(struct nl_sock *sk, int ifindex, struct nl_addr *keep, const char *name,
@@ -177,4 +176,44 @@ int link_get(struct nl_sock *sk, const char *name, struct rtnl_link **ret) {
 
         *ret = link;
         return 1;
+}
+
+int mac_from_in_addr(struct in_addr a, struct nl_addr **ret) {
+        uint8_t mac[6] = {0x0a, 0x58};
+        struct nl_addr *addr;
+
+        memcpy(mac + 2, &a.s_addr, 4);
+        addr = nl_addr_build(AF_LLC, mac, sizeof(mac));
+        if (!addr)
+                return -ENOMEM;
+
+        *ret = addr;
+        return 0;
+}
+
+int link_mac_ensure(struct nl_sock *sk, struct rtnl_link *link, struct in_addr a, const char *name,
+                    char **ret_error) {
+        _cleanup_(rtnl_link_putp) struct rtnl_link *change = NULL;
+        _cleanup_(nl_addr_putp) struct nl_addr *mac = NULL;
+        struct nl_addr *current;
+        int r;
+
+        r = mac_from_in_addr(a, &mac);
+        if (r < 0)
+                return r;
+
+        current = rtnl_link_get_addr(link);
+        if (current && nl_addr_cmp(current, mac) == 0)
+                return 0;
+
+        change = rtnl_link_alloc();
+        if (!change)
+                return -ENOMEM;
+        rtnl_link_set_addr(change, mac);
+
+        r = rtnl_link_change(sk, link, change, 0);
+        if (r < 0)
+                return error_set(ret_error, errno_from_nl(r), "Failed to set the MAC address of %s: %s",
+                                 name, nl_geterror(r));
+        return 0;
 }

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "error.h"
-
 /* Helpers shared by bridge.c and netns.c: libnl error conversion, cleanup
  * functions for libnl objects, interface name checks and user-facing error
  * sentences. Not a public interface of daemon/network/. */
@@ -16,6 +14,7 @@
 #include <netlink/route/route.h>
 #include <stdbool.h>
 
+#include "error.h"
 #include "macro.h"
 
 static inline void nl_socket_freep(struct nl_sock **p) {
@@ -72,3 +71,12 @@ int address_ensure(struct nl_sock *sk, int ifindex, struct in_addr address, unsi
 /* Sets IFF_UP on link unless it is already up. */
 int link_set_up(struct nl_sock *sk, struct rtnl_link *link, const char *name, char **ret_error);
 
+/* Builds the MAC address 0a:58:<a as four bytes> (locally administered,
+ * unicast). Deriving an interface's MAC from its IPv4 address keeps
+ * neighbour caches right when an interface is recreated or an address is
+ * reused, because the IP-to-MAC mapping they hold stays true. */
+int mac_from_in_addr(struct in_addr a, struct nl_addr **ret);
+
+/* Sets link's MAC address to mac_from_in_addr(a) unless it already is. */
+int link_mac_ensure(struct nl_sock *sk, struct rtnl_link *link, struct in_addr a, const char *name,
+                    char **ret_error);
