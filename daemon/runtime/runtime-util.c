@@ -7,7 +7,6 @@
 
 #include "runtime-util.h"
 
-
 int open_in_root(const char *root, const char *path, int flags) {
         _cleanup_close_ int root_fd = -1;
         struct open_how how = {

@@ -12,21 +12,21 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                                          \
-        do {                                                                                                 \
-                if (!(cond)) {                                                                               \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
-                        failures++;                                                                          \
-                }                                                                                            \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (!(cond)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                        failures++;                                                              \
+                }                                                                                \
         } while (0)
 
-#define CHECK_CASE(c, cond)                                                                                  \
-        do {                                                                                                 \
-                if (!(cond)) {                                                                               \
-                        fprintf(stderr, "%s:%d: case \"%s\": check failed: %s\n", __FILE__, __LINE__,        \
-                                (c)->name, #cond);                                                           \
-                        failures++;                                                                          \
-                }                                                                                            \
+#define CHECK_CASE(c, cond)                                                                           \
+        do {                                                                                          \
+                if (!(cond)) {                                                                        \
+                        fprintf(stderr, "%s:%d: case \"%s\": check failed: %s\n", __FILE__, __LINE__, \
+                                (c)->name, #cond);                                                    \
+                        failures++;                                                                   \
+                }                                                                                     \
         } while (0)
 
 static char rootfs_with_shell[] = "/tmp/test-oci-spec-XXXXXX";
@@ -39,7 +39,7 @@ static void write_file(const char *dir, const char *path, const char *content, m
         snprintf(full, sizeof(full), "%s/%s", dir, path);
         fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         assert(fd >= 0);
-        assert(write(fd, content, strlen(content)) == (ssize_t) strlen(content));
+        assert(write(fd, content, strlen(content)) == (ssize_t)strlen(content));
         close(fd);
 }
 
@@ -133,12 +133,12 @@ static void print_array(const char *what, json_object *a) {
         fprintf(stderr, "  %s: %s\n", what, a ? json_object_to_json_string(a) : "(missing)");
 }
 
-#define STRV(...) ((char *[]){ __VA_ARGS__, NULL })
-#define EXPECT(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define STRV(...)   ((char *[]){__VA_ARGS__, NULL})
+#define EXPECT(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 typedef struct SpecCase {
         const char *name;
-        bool shell;                 /* use the rootfs with /bin/sh */
+        bool shell; /* use the rootfs with /bin/sh */
         const char *start_command;
         char **entrypoint, **cmd, **image_env, **service_env;
         const char *user, *working_dir;
@@ -148,71 +148,186 @@ typedef struct SpecCase {
         const char *const *expected_env;  /* NULL: not checked */
         long expected_uid, expected_gid;  /* -1: not checked */
         const char *const *expected_additional_gids;
-        const char *expected_error;       /* substring, for expected_r < 0 */
+        const char *expected_error; /* substring, for expected_r < 0 */
 } SpecCase;
 
 static const SpecCase cases[] = {
-        { .name = "start command with shell", .shell = true, .start_command = "node server.js --port $PORT",
-          .entrypoint = STRV("/ignored"), .port = 8080,
-          .expected_args = EXPECT("/bin/sh", "-c", "node server.js --port $PORT"), .expected_uid = -1 },
-        { .name = "start command without shell", .start_command = "python3 -m http.server '8 0' \"a b\"",
-          .port = 8080, .expected_args = EXPECT("python3", "-m", "http.server", "8 0", "a b"), .expected_uid = -1 },
-        { .name = "start command expansion without shell", .start_command = "$HOME/app", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "'$'" },
-        { .name = "start command glob without shell", .start_command = "cat /etc/*", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "'*'" },
-        { .name = "start command operator without shell", .start_command = "a | b", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "shell operator" },
-        { .name = "start command unbalanced quote", .start_command = "a 'b", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "unbalanced quotes" },
-        { .name = "blank start command uses image", .shell = true, .start_command = "  ",
-          .cmd = STRV("/app"), .port = 8080, .expected_args = EXPECT("/app"), .expected_uid = -1 },
-        { .name = "entrypoint and cmd", .shell = true, .entrypoint = STRV("/app", "serve"),
-          .cmd = STRV("--verbose"), .port = 8080, .expected_args = EXPECT("/app", "serve", "--verbose"),
-          .expected_uid = -1 },
-        { .name = "cmd only", .shell = true, .cmd = STRV("/app"), .port = 8080, .expected_args = EXPECT("/app"),
-          .expected_uid = -1 },
-        { .name = "no command", .shell = true, .port = 8080, .expected_r = -EINVAL,
-          .expected_error = "neither Entrypoint nor Cmd" },
-        { .name = "env override order", .shell = true, .cmd = STRV("/app"),
-          .image_env = STRV("PATH=/opt/bin", "FOO=image", "PORT=1", "KEEP=1"),
-          .service_env = STRV("FOO=service", "BAR=b"), .port = 8080,
-          .expected_env = EXPECT("PATH=/opt/bin", "FOO=service", "PORT=8080", "KEEP=1", "BAR=b"),
-          .expected_uid = -1 },
-        { .name = "service overrides PORT", .shell = true, .cmd = STRV("/app"), .service_env = STRV("PORT=9000"),
-          .port = 8080, .expected_env = EXPECT(OCI_DEFAULT_PATH, "PORT=9000"), .expected_uid = -1 },
-        { .name = "service sets PATH", .shell = true, .cmd = STRV("/app"), .service_env = STRV("PATH=/svc"),
-          .port = 80, .expected_env = EXPECT("PORT=80", "PATH=/svc"), .expected_uid = -1 },
-        { .name = "default PATH", .shell = true, .cmd = STRV("/app"), .image_env = STRV("A=1"), .port = 3000,
-          .expected_env = EXPECT(OCI_DEFAULT_PATH, "A=1", "PORT=3000"), .expected_uid = -1 },
-        { .name = "invalid service env", .shell = true, .cmd = STRV("/app"), .service_env = STRV("=x"),
-          .port = 8080, .expected_r = -EINVAL, .expected_error = "\"=x\"" },
-        { .name = "invalid image env", .shell = true, .cmd = STRV("/app"), .image_env = STRV("NOEQUALS"),
-          .port = 8080, .expected_r = -EINVAL, .expected_error = "\"NOEQUALS\"" },
-        { .name = "no user is root", .shell = true, .cmd = STRV("/app"), .port = 8080, .expected_uid = 0,
-          .expected_gid = 0 },
-        { .name = "user name", .shell = true, .cmd = STRV("/app"), .user = "app", .port = 8080,
-          .expected_uid = 1000, .expected_gid = 1000, .expected_additional_gids = EXPECT("29", "44") },
-        { .name = "numeric uid in passwd", .shell = true, .cmd = STRV("/app"), .user = "1000", .port = 8080,
-          .expected_uid = 1000, .expected_gid = 1000 },
-        { .name = "numeric uid not in passwd", .shell = true, .cmd = STRV("/app"), .user = "1234", .port = 8080,
-          .expected_uid = 1234, .expected_gid = 0 },
-        { .name = "numeric uid and gid", .user = "1234:5678", .cmd = STRV("/app"), .port = 8080,
-          .expected_uid = 1234, .expected_gid = 5678 },
-        { .name = "user and group names", .shell = true, .cmd = STRV("/app"), .user = "app:staff", .port = 8080,
-          .expected_uid = 1000, .expected_gid = 50 },
-        { .name = "unknown user", .shell = true, .cmd = STRV("/app"), .user = "nobody-here", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "\"nobody-here\"" },
-        { .name = "unknown group", .shell = true, .cmd = STRV("/app"), .user = "app:nogroup", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "\"nogroup\"" },
+        {.name = "start command with shell",
+         .shell = true,
+         .start_command = "node server.js --port $PORT",
+         .entrypoint = STRV("/ignored"),
+         .port = 8080,
+         .expected_args = EXPECT("/bin/sh", "-c", "node server.js --port $PORT"),
+         .expected_uid = -1},
+        {.name = "start command without shell",
+         .start_command = "python3 -m http.server '8 0' \"a b\"",
+         .port = 8080,
+         .expected_args = EXPECT("python3", "-m", "http.server", "8 0", "a b"),
+         .expected_uid = -1},
+        {.name = "start command expansion without shell",
+         .start_command = "$HOME/app",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "'$'"},
+        {.name = "start command glob without shell",
+         .start_command = "cat /etc/*",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "'*'"},
+        {.name = "start command operator without shell",
+         .start_command = "a | b",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "shell operator"},
+        {.name = "start command unbalanced quote",
+         .start_command = "a 'b",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "unbalanced quotes"},
+        {.name = "blank start command uses image",
+         .shell = true,
+         .start_command = "  ",
+         .cmd = STRV("/app"),
+         .port = 8080,
+         .expected_args = EXPECT("/app"),
+         .expected_uid = -1},
+        {.name = "entrypoint and cmd",
+         .shell = true,
+         .entrypoint = STRV("/app", "serve"),
+         .cmd = STRV("--verbose"),
+         .port = 8080,
+         .expected_args = EXPECT("/app", "serve", "--verbose"),
+         .expected_uid = -1},
+        {.name = "cmd only",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .port = 8080,
+         .expected_args = EXPECT("/app"),
+         .expected_uid = -1},
+        {.name = "no command",
+         .shell = true,
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "neither Entrypoint nor Cmd"},
+        {.name = "env override order",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .image_env = STRV("PATH=/opt/bin", "FOO=image", "PORT=1", "KEEP=1"),
+         .service_env = STRV("FOO=service", "BAR=b"),
+         .port = 8080,
+         .expected_env = EXPECT("PATH=/opt/bin", "FOO=service", "PORT=8080", "KEEP=1", "BAR=b"),
+         .expected_uid = -1},
+        {.name = "service overrides PORT",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .service_env = STRV("PORT=9000"),
+         .port = 8080,
+         .expected_env = EXPECT(OCI_DEFAULT_PATH, "PORT=9000"),
+         .expected_uid = -1},
+        {.name = "service sets PATH",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .service_env = STRV("PATH=/svc"),
+         .port = 80,
+         .expected_env = EXPECT("PORT=80", "PATH=/svc"),
+         .expected_uid = -1},
+        {.name = "default PATH",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .image_env = STRV("A=1"),
+         .port = 3000,
+         .expected_env = EXPECT(OCI_DEFAULT_PATH, "A=1", "PORT=3000"),
+         .expected_uid = -1},
+        {.name = "invalid service env",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .service_env = STRV("=x"),
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"=x\""},
+        {.name = "invalid image env",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .image_env = STRV("NOEQUALS"),
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"NOEQUALS\""},
+        {.name = "no user is root",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .port = 8080,
+         .expected_uid = 0,
+         .expected_gid = 0},
+        {.name = "user name",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "app",
+         .port = 8080,
+         .expected_uid = 1000,
+         .expected_gid = 1000,
+         .expected_additional_gids = EXPECT("29", "44")},
+        {.name = "numeric uid in passwd",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "1000",
+         .port = 8080,
+         .expected_uid = 1000,
+         .expected_gid = 1000},
+        {.name = "numeric uid not in passwd",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "1234",
+         .port = 8080,
+         .expected_uid = 1234,
+         .expected_gid = 0},
+        {.name = "numeric uid and gid",
+         .user = "1234:5678",
+         .cmd = STRV("/app"),
+         .port = 8080,
+         .expected_uid = 1234,
+         .expected_gid = 5678},
+        {.name = "user and group names",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "app:staff",
+         .port = 8080,
+         .expected_uid = 1000,
+         .expected_gid = 50},
+        {.name = "unknown user",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "nobody-here",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"nobody-here\""},
+        {.name = "unknown group",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .user = "app:nogroup",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"nogroup\""},
         /* The host's /etc/passwd has root; the symbolic link must not
          * reach it. */
-        { .name = "passwd link stays in rootfs", .cmd = STRV("/app"), .user = "root", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "\"root\"" },
-        { .name = "working dir", .shell = true, .cmd = STRV("/app"), .working_dir = "/srv", .port = 8080,
-          .expected_uid = -1 },
-        { .name = "relative working dir", .shell = true, .cmd = STRV("/app"), .working_dir = "srv", .port = 8080,
-          .expected_r = -EINVAL, .expected_error = "\"srv\"" },
+        {.name = "passwd link stays in rootfs",
+         .cmd = STRV("/app"),
+         .user = "root",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"root\""},
+        {.name = "working dir",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .working_dir = "/srv",
+         .port = 8080,
+         .expected_uid = -1},
+        {.name = "relative working dir",
+         .shell = true,
+         .cmd = STRV("/app"),
+         .working_dir = "srv",
+         .port = 8080,
+         .expected_r = -EINVAL,
+         .expected_error = "\"srv\""},
 };
 
 static void run_case(const SpecCase *c, json_object *seccomp) {
@@ -220,8 +335,8 @@ static void run_case(const SpecCase *c, json_object *seccomp) {
                 .entrypoint = c->entrypoint,
                 .cmd = c->cmd,
                 .env = c->image_env,
-                .working_dir = (char *) c->working_dir,
-                .user = (char *) c->user,
+                .working_dir = (char *)c->working_dir,
+                .user = (char *)c->user,
         };
         InstanceSpec s = {
                 .instance_id = "0123456789ab",
@@ -240,7 +355,8 @@ static void run_case(const SpecCase *c, json_object *seccomp) {
 
         r = oci_spec_build(&s, &spec, &error);
         if (r != c->expected_r)
-                fprintf(stderr, "case \"%s\": r=%d (%s), expected %d\n", c->name, r, strna(error), c->expected_r);
+                fprintf(stderr, "case \"%s\": r=%d (%s), expected %d\n", c->name, r, strna(error),
+                        c->expected_r);
         CHECK_CASE(c, r == c->expected_r);
 
         if (c->expected_r < 0) {
@@ -290,8 +406,9 @@ static bool has_namespace(json_object *namespaces, const char *type, const char 
                 if (!streq(json_object_get_string(get_path(ns, "type")), type))
                         continue;
                 if (ret_path)
-                        *ret_path = json_object_object_get_ex(ns, "path", &path) ? json_object_get_string(path)
-                                                                                  : NULL;
+                        *ret_path = json_object_object_get_ex(ns, "path", &path)
+                                            ? json_object_get_string(path)
+                                            : NULL;
                 return true;
         }
         return false;
@@ -308,7 +425,7 @@ static json_object *find_mount(json_object *mounts, const char *destination) {
 }
 
 static void test_document_shape(json_object *seccomp) {
-        ImageConfig image = { .cmd = STRV("/app") };
+        ImageConfig image = {.cmd = STRV("/app")};
         InstanceSpec s = {
                 .instance_id = "0123456789ab",
                 .hostname = "shape-host",
@@ -328,7 +445,8 @@ static void test_document_shape(json_object *seccomp) {
         CHECK(streq(json_object_get_string(get_path(spec, "hostname")), "shape-host"));
         CHECK(streq(json_object_get_string(get_path(spec, "root.path")), rootfs_with_shell));
         CHECK(json_object_get_boolean(get_path(spec, "root.readonly")) == false);
-        CHECK(get_path(spec, "process.terminal") && !json_object_get_boolean(get_path(spec, "process.terminal")));
+        CHECK(get_path(spec, "process.terminal") &&
+              !json_object_get_boolean(get_path(spec, "process.terminal")));
         CHECK(json_object_get_boolean(get_path(spec, "process.noNewPrivileges")));
 
         /* Capabilities: bounding, effective and permitted only. */
@@ -337,7 +455,8 @@ static void test_document_shape(json_object *seccomp) {
         CHECK(get_path(spec, "process.capabilities.permitted"));
         CHECK(!get_path(spec, "process.capabilities.ambient"));
         CHECK(!get_path(spec, "process.capabilities.inheritable"));
-        CHECK(string_array_contains(get_path(spec, "process.capabilities.bounding"), "CAP_NET_BIND_SERVICE"));
+        CHECK(string_array_contains(get_path(spec, "process.capabilities.bounding"),
+                                    "CAP_NET_BIND_SERVICE"));
         CHECK(!string_array_contains(get_path(spec, "process.capabilities.bounding"), "CAP_NET_RAW"));
         CHECK(!string_array_contains(get_path(spec, "process.capabilities.bounding"), "CAP_SYS_ADMIN"));
         CHECK(!string_array_contains(get_path(spec, "process.capabilities.bounding"), "CAP_MKNOD"));
@@ -367,7 +486,8 @@ static void test_document_shape(json_object *seccomp) {
         CHECK(string_array_contains(get_path(spec, "linux.readonlyPaths"), "/proc/sys"));
         CHECK(string_array_contains(get_path(spec, "linux.readonlyPaths"), "/proc/sysrq-trigger"));
 
-        CHECK(streq(json_object_get_string(get_path(spec, "linux.seccomp.defaultAction")), "SCMP_ACT_ERRNO"));
+        CHECK(streq(json_object_get_string(get_path(spec, "linux.seccomp.defaultAction")),
+                    "SCMP_ACT_ERRNO"));
         /* A deep copy, not the caller's object. */
         CHECK(get_path(spec, "linux.seccomp") != seccomp);
 
@@ -384,7 +504,7 @@ static void test_document_shape(json_object *seccomp) {
 }
 
 static void test_invalid_instance(json_object *seccomp) {
-        ImageConfig image = { .cmd = STRV("/app") };
+        ImageConfig image = {.cmd = STRV("/app")};
         InstanceSpec s = {
                 .instance_id = "0123456789AB",
                 .hostname = "h",
@@ -408,7 +528,7 @@ static void test_invalid_instance(json_object *seccomp) {
 
 static void test_bundle_write(json_object *seccomp) {
         char bundle[] = "/tmp/test-oci-bundle-XXXXXX", path[PATH_MAX];
-        ImageConfig image = { .cmd = STRV("/app"), .env = STRV("SECRET=1") };
+        ImageConfig image = {.cmd = STRV("/app"), .env = STRV("SECRET=1")};
         InstanceSpec s = {
                 .instance_id = "0123456789ab",
                 .hostname = "h",

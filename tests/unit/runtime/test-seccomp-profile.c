@@ -11,12 +11,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                                          \
-        do {                                                                                                 \
-                if (!(cond)) {                                                                               \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
-                        failures++;                                                                          \
-                }                                                                                            \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (!(cond)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                        failures++;                                                              \
+                }                                                                                \
         } while (0)
 
 static void test_shipped_profile_loads(const char *path) {
@@ -46,42 +46,46 @@ typedef struct InvalidCase {
 } InvalidCase;
 
 static const InvalidCase invalid_cases[] = {
-        { "unknown syscall name",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_call\"],"
-          "\"action\":\"SCMP_ACT_ALLOW\"}]}",
-          "syscalls[0].names[2] \"no_such_call\"" },
-        { "unknown rule action",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-          "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_PERMIT\"}]}",
-          "syscalls[1].action has unknown action \"SCMP_ACT_PERMIT\"" },
-        { "unknown default action", "{\"defaultAction\":\"SCMP_ACT_DENY\"}", "unknown action \"SCMP_ACT_DENY\"" },
-        { "missing default action", "{\"syscalls\":[]}", "defaultAction is missing" },
-        { "unknown architecture",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_Z80\"]}",
-          "architectures[1]" },
-        { "unknown operator",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
-          "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
-          "syscalls[0].args[0].op has unknown operator \"SCMP_CMP_ABOUT\"" },
-        { "argument index out of range",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
-          "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}",
-          "syscalls[0].args[0].index" },
-        { "misspelled key",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"clone3\"],\"action\":"
-          "\"SCMP_ACT_ERRNO\",\"errnoret\":38}]}",
-          "syscalls[0] has unknown key \"errnoret\"" },
-        { "errno value with allow",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
-          "\"SCMP_ACT_ALLOW\",\"errnoRet\":1}]}",
-          "syscalls[0].errnoRet is only valid" },
-        { "empty names",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]}",
-          "syscalls[0].names is missing or empty" },
-        { "negative argument value",
-          "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
-          "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":-1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
-          "syscalls[0].args[0].value" },
+        {"unknown syscall name",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_"
+         "call\"],"
+         "\"action\":\"SCMP_ACT_ALLOW\"}]}",
+         "syscalls[0].names[2] \"no_such_call\""},
+        {"unknown rule action",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+         "ALLOW\"},"
+         "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_PERMIT\"}]}",
+         "syscalls[1].action has unknown action \"SCMP_ACT_PERMIT\""},
+        {"unknown default action", "{\"defaultAction\":\"SCMP_ACT_DENY\"}",
+         "unknown action \"SCMP_ACT_DENY\""},
+        {"missing default action", "{\"syscalls\":[]}", "defaultAction is missing"},
+        {"unknown architecture",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_Z80\"]}",
+         "architectures[1]"},
+        {"unknown operator",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
+         "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
+         "syscalls[0].args[0].op has unknown operator \"SCMP_CMP_ABOUT\""},
+        {"argument index out of range",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
+         "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+         "syscalls[0].args[0].index"},
+        {"misspelled key",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"clone3\"],\"action\":"
+         "\"SCMP_ACT_ERRNO\",\"errnoret\":38}]}",
+         "syscalls[0] has unknown key \"errnoret\""},
+        {"errno value with allow",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+         "\"SCMP_ACT_ALLOW\",\"errnoRet\":1}]}",
+         "syscalls[0].errnoRet is only valid"},
+        {"empty names",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]"
+         "}",
+         "syscalls[0].names is missing or empty"},
+        {"negative argument value",
+         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"personality\"],\"action\":"
+         "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":-1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+         "syscalls[0].args[0].value"},
 };
 
 static void test_invalid_profiles(void) {
@@ -106,7 +110,8 @@ static void test_valid_minimal_profile(void) {
         _cleanup_json_ json_object *profile = json_tokener_parse(
                 "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"architectures\":"
                 "[\"SCMP_ARCH_X86_64\"],\"syscalls\":[{\"names\":[\"read\",\"_llseek\"],\"action\":"
-                "\"SCMP_ACT_ALLOW\"},{\"names\":[\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}");
+                "\"SCMP_ACT_ALLOW\"},{\"names\":[\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]"
+                "}");
         _cleanup_free_ char *error = NULL;
 
         assert(profile);
