@@ -43,7 +43,7 @@ typedef struct InstanceSpec {
  * host's NSS.
  *
  * The configuration joins the network namespace at netns_path, creates
- * new pid, ipc, uts and mount namespaces, and asks for no cgroup namespace,
+ * new pid, ipc, uts and mount namespaces, and requests no cgroup namespace,
  * no cgroupsPath and no linux.resources: the container stays in the cgroup
  * of the unit that runs crun, whose limits apply.
  *

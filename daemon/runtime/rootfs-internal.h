@@ -13,7 +13,7 @@ typedef enum RootfsMountMethod {
          * page. */
         ROOTFS_MOUNT_LEGACY,
         /* mount(2) in a child process that changes into the layers' common
-         * parent directory first, so lowerdir holds relative paths. */
+         * parent directory first, so lowerdir contains relative paths. */
         ROOTFS_MOUNT_LEGACY_RELATIVE,
 } RootfsMountMethod;
 

@@ -20,7 +20,7 @@ static size_t strv_length(char *const *l) {
 }
 
 /* overlayfs separates lower directories with ':' and options with ',', and
- * escapes both with '\'. Image store paths never contain them, so they are
+ * escapes both with '\'. Image store paths do not contain them, so they are
  * rejected rather than escaped. */
 static int check_layer_dirs(char *const *layer_dirs, char **ret_error) {
         if (strv_length(layer_dirs) == 0)

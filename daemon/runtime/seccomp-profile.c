@@ -21,7 +21,7 @@ typedef struct NamedValue {
         uint32_t value;
 } NamedValue;
 
-/* Actions of the OCI runtime specification (version 1.1). The ERRNO and
+/* Actions of the OCI runtime specification's seccomp object. The ERRNO and
  * TRACE values here carry no data; the data comes from errnoRet. */
 static const NamedValue seccomp_actions[] = {
         {"SCMP_ACT_KILL", SCMP_ACT_KILL},
@@ -77,7 +77,7 @@ static bool string_in_list(const char *const *list, size_t n, const char *s) {
 }
 
 /* Rejects keys the OCI specification does not define, which catches typos
- * such as "errnoret" that crun would silently ignore. */
+ * such as "errnoret". */
 static int check_keys(json_object *o, const char *const *keys, size_t n, const char *what, const char *where,
                       char **ret_error) {
         json_object_object_foreach(o, key, value) {
@@ -343,7 +343,7 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t rule_index, u
                                 seccomp_version()->micro);
 
                 /* libseccomp rejects a rule whose action equals the default
-                 * action with -EACCES; crun skips such rules, so do we. */
+                 * action with -EACCES, and such a rule changes nothing. */
                 if (action == default_action)
                         continue;
 
