@@ -14,7 +14,7 @@
 
 /* RLIMIT_NOFILE of the container's processes when InstanceSpec sets none.
  * The kernel's default soft limit of 1024 is too low for a web server that
- * holds one descriptor per connection. crun sets it before it drops
+ * keeps one descriptor per connection. crun sets it before it drops
  * capabilities, so raising it above the hard limit of the unit that runs
  * crun needs CAP_SYS_RESOURCE. */
 #define OCI_DEFAULT_NOFILE_LIMIT UINT64_C(65536)

@@ -58,7 +58,7 @@ int runtime_delete(const char *crun_path, const char *container_id) {
         int r, status;
 
         /* crun reports a missing container as an error; checking first
-         * tells that apart from a failure to delete. */
+         * distinguishes that from a failure to delete. */
         r = container_state_exists(container_id);
         if (r <= 0)
                 return r;

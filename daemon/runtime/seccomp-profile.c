@@ -3,7 +3,7 @@
 /* The profile is validated in two passes. The first pass checks the JSON
  * shape field by field, so an error names the entry ("syscalls[2].names[4]")
  * instead of failing somewhere in crun at container start. The second pass
- * builds the same filter crun would build (seccomp_init(), seccomp_arch_add(),
+ * builds the filter with libseccomp (seccomp_init(), seccomp_arch_add(),
  * seccomp_rule_add_array()) and exports it as BPF, which proves that
  * libseccomp accepts every rule. */
 
