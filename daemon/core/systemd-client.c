@@ -108,9 +108,30 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
                                   u->service_name, "TimeoutStopUSec", "t", (uint64_t) 30 * 1000000);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "(sv)", "LogExtraFields", "as", 3, f_service, f_instance, f_name);
+        /* LogExtraFields= is "aay" on the bus: each field is a byte array
+         * without a terminating NUL. */
+        r = sd_bus_message_open_container(m, 'r', "sv");
         if (r < 0)
                 return r;
+        r = sd_bus_message_append(m, "s", "LogExtraFields");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'v', "aay");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        STRV_FOREACH(field, ((char *[]){ f_service, f_instance, f_name, NULL })) {
+                r = sd_bus_message_append_array(m, 'y', *field, strlen(*field));
+                if (r < 0)
+                        return r;
+        }
+        for (int k = 0; k < 3; k++) {
+                r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
 
         /* ExecStart=: a(sasb), the path, argv and "ignore failure". */
         r = sd_bus_message_open_container(m, 'r', "sv");
