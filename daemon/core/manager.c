@@ -337,9 +337,14 @@ int manager_load(Manager *m) {
                                     m->state_dir);
         }
 
-        qsort(m->services, m->n_services, sizeof(Service *), service_compare);
-        qsort(m->operations, m->n_operations, sizeof(Operation *), operation_compare);
-        qsort(m->auto_scaling, m->n_auto_scaling, sizeof(AutoScalingConfiguration *), auto_scaling_compare);
+        /* qsort() must not get a NULL array, which an empty state has. */
+        if (m->n_services > 1)
+                qsort(m->services, m->n_services, sizeof(Service *), service_compare);
+        if (m->n_operations > 1)
+                qsort(m->operations, m->n_operations, sizeof(Operation *), operation_compare);
+        if (m->n_auto_scaling > 1)
+                qsort(m->auto_scaling, m->n_auto_scaling, sizeof(AutoScalingConfiguration *),
+                      auto_scaling_compare);
 
         if (!manager_latest_auto_scaling(m, DEFAULT_AUTO_SCALING_NAME)) {
                 AutoScalingConfiguration *c;
