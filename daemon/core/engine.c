@@ -46,18 +46,29 @@ static int on_run(sd_event_source *source, void *userdata);
 
 static int schedule_run(Manager *m, Operation *op) {
         /* The deferred call carries the operation id, not the pointer, and
-         * looks the operation up again when it runs. */
+         * looks the operation up again when it runs. The source owns the
+         * id and frees it when it is destroyed, which also happens when the
+         * manager is freed before the call ran. */
+        sd_event_source *source = NULL;
         char *id = strdup(op->id);
         int r;
 
         if (!id)
                 return -ENOMEM;
-        r = sd_event_add_defer(m->event, NULL, on_run, id);
+        r = sd_event_add_defer(m->event, &source, on_run, id);
         if (r < 0) {
                 free(id);
                 return r;
         }
-        return 0;
+        r = sd_event_source_set_destroy_callback(source, free);
+        if (r < 0) {
+                sd_event_source_disable_unref(source);
+                free(id);
+                return r;
+        }
+        r = sd_event_source_set_floating(source, true);
+        sd_event_source_unref(source);
+        return r < 0 ? r : 0;
 }
 
 /* The manager is passed through a file-scope pointer because sd-event
@@ -66,7 +77,7 @@ static int schedule_run(Manager *m, Operation *op) {
 static Manager *engine_manager;
 
 static int on_run(sd_event_source *source, void *userdata) {
-        _cleanup_free_ char *id = userdata;
+        const char *id = userdata; /* freed with the source, after this returns */
         Manager *m = engine_manager;
         Operation *op;
         Service *s;
