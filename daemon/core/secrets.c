@@ -49,8 +49,12 @@ int secret_store(const char *state_dir, const char *id, const char *secret) {
                          id, r < 0 ? strerror(-r) : strempty(errors));
         }
 
-        if (asprintf(&name, "%s.secret", id) < 0)
+        /* name may still hold the --name= argument of systemd-creds. */
+        free(name);
+        if (asprintf(&name, "%s.secret", id) < 0) {
+                name = NULL;
                 return -ENOMEM;
+        }
         return store_write_file_atomic(dir_fd, name, secret, strlen(secret), 0600);
 }
 
