@@ -526,6 +526,12 @@ static int resolve_spec_references(Manager *m, ServiceSpec *spec, ApiError *e) {
         char *error = NULL;
         int r;
 
+        if (!spec->image_repository_type) {
+                r = validate_image_identifier(spec->image_identifier, NULL, &spec->image_repository_type, &error);
+                if (r < 0)
+                        return api_error_take(e, r, API_ERROR_INVALID_REQUEST, error);
+        }
+
         r = service_spec_validate(spec, &error);
         if (r < 0)
                 return api_error_take(e, r, API_ERROR_INVALID_REQUEST, error);

@@ -59,9 +59,9 @@ typedef struct Manager {
 int manager_new(const char *state_dir, const char *runtime_dir, Manager **ret);
 Manager *manager_free(Manager *m);
 
-/* Loads every document of the state store, creates the built-in
- * DefaultConfiguration when it is missing, and lets the engine resume or
- * fail operations that were in progress. */
+/* Loads every document of the state store and creates the built-in
+ * DefaultConfiguration when it is missing. Operations left in progress are
+ * handled afterwards by engine_resume(). */
 int manager_load(Manager *m);
 
 /* Persist a resource and emit PropertiesChanged for its object. */
