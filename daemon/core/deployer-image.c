@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "deployer.h"
@@ -43,7 +44,13 @@
 #include "systemd-client.h"
 
 #define DRAIN_POLL_USEC (200 * 1000ULL)
-#define STOP_POLL_USEC (200 * 1000ULL)
+#define STOP_POLL_USEC (100 * 1000ULL)
+#define USEC_PER_SEC (1000000ULL)
+/* Grace period between SIGTERM and SIGKILL when an instance stops. An
+ * image's process often runs as PID 1 of its PID namespace without a
+ * SIGTERM handler, and the kernel does not deliver SIGTERM to such a
+ * process, so this is how long stopping such an instance takes. */
+#define INSTANCE_STOP_TIMEOUT_USEC (3 * USEC_PER_SEC)
 
 typedef struct DeployerState {
         ImageStore *images;
@@ -106,6 +113,20 @@ static void container_id(const Instance *i, char buf[static 32]) {
         snprintf(buf, 32, "apprunner-%s", i->id);
 }
 
+/* RLIMIT_NOFILE of an instance: OCI_DEFAULT_NOFILE_LIMIT, or less when the
+ * hard limit that systemd gives services is lower, as inside a container
+ * manager's container. crun fails to start a container whose limit it
+ * cannot set, and apprunnerd runs under the same default limits as the
+ * instances' units. */
+static uint64_t instance_nofile_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+            rl.rlim_max >= OCI_DEFAULT_NOFILE_LIMIT)
+                return OCI_DEFAULT_NOFILE_LIMIT;
+        return rl.rlim_max;
+}
+
 static AutoScalingConfiguration *auto_scaling_of_spec(Manager *m, const ServiceSpec *spec) {
         AutoScalingConfiguration *c = manager_find_auto_scaling(m, spec->auto_scaling_configuration_arn);
         return c ?: manager_default_auto_scaling(m);
@@ -157,16 +178,12 @@ oom:
         return -ENOMEM;
 }
 
-/* Stops an instance's unit and removes everything it used. Blocks until
- * the unit is inactive, for at most 35 s (its stop timeout is 30 s). */
-static void instance_destroy(Manager *m, Service *s, Instance *i) {
-        DeployerState *st = state(m);
-        _cleanup_free_ char *dir = NULL;
-        char cid[32];
-
+/* Takes an instance out of the ingress and asks systemd to stop its unit,
+ * without waiting. */
+static void instance_stop_begin(Manager *m, Service *s, Instance *i) {
         instance_runtime_free(i);
         i->state = INSTANCE_STOPPING;
-        (void) ingress_server_remove(st->ingress, s->id, i->id);
+        (void) ingress_server_remove(state(m)->ingress, s->id, i->id);
 
         if (m->bus) {
                 sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -175,15 +192,28 @@ static void instance_destroy(Manager *m, Service *s, Instance *i) {
                         log_ids(LOG_WARNING, s->id, i->id, NULL, "Failed to stop %s: %s", i->unit,
                                 e.message ?: strerror(-r));
                 sd_bus_error_free(&e);
+        }
+}
 
-                for (unsigned k = 0; k < 35 * 1000000 / STOP_POLL_USEC; k++) {
+/* Waits until the unit of an instance is inactive, then removes the
+ * container state, the overlay root, the network namespace and the
+ * address. The unit's TimeoutStopSec= is INSTANCE_STOP_TIMEOUT_USEC, after
+ * which systemd kills what is left, so this blocks for about that long at
+ * most. */
+static void instance_stop_finish(Manager *m, Service *s, Instance *i) {
+        DeployerState *st = state(m);
+        _cleanup_free_ char *dir = NULL;
+        char cid[32];
+
+        if (m->bus)
+                for (uint64_t waited = 0; waited < INSTANCE_STOP_TIMEOUT_USEC + 2 * USEC_PER_SEC;
+                     waited += STOP_POLL_USEC) {
                         _cleanup_free_ char *active = NULL;
                         if (systemd_unit_active_state(m->bus, i->unit, &active) < 0 ||
                             streq(active, "inactive") || streq(active, "failed"))
                                 break;
                         usleep(STOP_POLL_USEC);
                 }
-        }
 
         container_id(i, cid);
         (void) runtime_delete(m->config.runtime, cid);
@@ -196,6 +226,12 @@ static void instance_destroy(Manager *m, Service *s, Instance *i) {
         log_ids(LOG_INFO, s->id, i->id, NULL, "Removed instance %s of service %s.", i->id, s->name);
 }
 
+/* Stops an instance's unit and removes everything it used. */
+static void instance_destroy(Manager *m, Service *s, Instance *i) {
+        instance_stop_begin(m, s, i);
+        instance_stop_finish(m, s, i);
+}
+
 static void service_remove_instance(Service *s, Instance *i) {
         for (Instance **p = &s->instances; *p; p = &(*p)->next)
                 if (*p == i) {
@@ -205,14 +241,20 @@ static void service_remove_instance(Service *s, Instance *i) {
         instance_free(i);
 }
 
+/* Stops the instances of one generation (or all of them) at once, so that
+ * their stop timeouts run in parallel, then removes them. */
 static void destroy_generation(Manager *m, Service *s, unsigned generation, bool all) {
-        Instance *i = s->instances, *next;
+        Instance *i, *next;
 
-        for (; i; i = next) {
+        for (i = s->instances; i; i = i->next)
+                if (all || i->generation == generation)
+                        instance_stop_begin(m, s, i);
+
+        for (i = s->instances; i; i = next) {
                 next = i->next;
                 if (!all && i->generation != generation)
                         continue;
-                instance_destroy(m, s, i);
+                instance_stop_finish(m, s, i);
                 service_remove_instance(s, i);
         }
 }
@@ -255,6 +297,12 @@ static void deployment_fail(Deployment *d, Service *s, const char *reason) {
         bool had_old = s->generation > 0 && d->type != OPERATION_CREATE_SERVICE && d->type != OPERATION_RESUME_SERVICE;
 
         destroy_generation(d->manager, s, d->generation, false);
+        /* A service that failed to start keeps no slice behind. */
+        if (!s->instances && d->manager->bus) {
+                _cleanup_free_ char *slice = NULL;
+                if (service_slice_name(s->name, &slice) >= 0)
+                        (void) systemd_stop_unit(d->manager->bus, slice, NULL);
+        }
         (void) manager_save_service(d->manager, s);
         deployment_finish(d, had_old ? OPERATION_ROLLBACK_SUCCEEDED : OPERATION_FAILED, reason);
 }
@@ -317,6 +365,7 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
                 .port = i->port,
                 .env = spec->environment,
                 .seccomp = st->seccomp,
+                .nofile_limit = instance_nofile_limit(),
         };
         r = oci_bundle_write(&is, dir, ret_error);
         if (r < 0)
@@ -346,6 +395,7 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
                 .service_id = s->id,
                 .service_name = s->name,
                 .instance_id = i->id,
+                .stop_timeout_usec = INSTANCE_STOP_TIMEOUT_USEC,
         };
         r = systemd_start_instance(m->bus, &u, &e);
         if (r < 0) {
@@ -511,6 +561,16 @@ static int on_unit_properties_changed(sd_bus_message *message, void *userdata, s
                         return 0;
                 if (!streq(active, "failed") && !streq(active, "inactive"))
                         return 0;
+
+                /* systemd announces a new transient unit as inactive before
+                 * its start job runs, and signals queued during a synchronous
+                 * call arrive late, so act only on the unit's current state. */
+                {
+                        _cleanup_free_ char *now = NULL;
+                        if (systemd_unit_active_state(m->bus, unit, &now) < 0 ||
+                            (!streq(now, "failed") && !streq(now, "inactive")))
+                                return 0;
+                }
 
                 for (size_t k = 0; k < m->n_services; k++) {
                         Service *s = m->services[k];

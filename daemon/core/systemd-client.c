@@ -105,7 +105,7 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
                                   u->memory_max, "MemorySwapMax", "t", (uint64_t) 0, "CPUQuotaPerSecUSec", "t",
                                   u->cpu_quota_per_sec, "TasksMax", "t", u->tasks_max, "KillMode", "s", "mixed",
                                   "CollectMode", "s", "inactive-or-failed", "SyslogIdentifier", "s",
-                                  u->service_name, "TimeoutStopUSec", "t", (uint64_t) 30 * 1000000);
+                                  u->service_name, "TimeoutStopUSec", "t", u->stop_timeout_usec);
         if (r < 0)
                 return r;
         /* LogExtraFields= is "aay" on the bus: each field is a byte array

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Runs a service from a local OCI image layout through its whole life:
+# create, serve through the instance address and the ingress, pause, resume
+# and delete, checking at each step what systemd, the journal and the
+# ingress show, and that deleting leaves nothing behind.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/service-lib.sh"
+
+name=hello-web
+layout=$IT_SCRATCH/img-$$
+at_exit "rm -rf '$layout'"
+
+log "build the busybox image layout"
+build_image "$layout" v1 "hello v1"
+
+log "start apprunnerd"
+start_apprunnerd
+
+log "apprunnerd shares the mount namespace of PID 1"
+# The instances' units start in PID 1's mount namespace and must see the
+# overlay roots and /run/netns bind mounts that apprunnerd makes.
+main_pid=$(systemctl show -P MainPID apprunnerd.service)
+assert_eq "$(readlink /proc/1/ns/mnt)" "$(readlink "/proc/$main_pid/ns/mnt")" "apprunnerd's mount namespace"
+
+log "create-service from oci:$layout:v1"
+# The start command prints a marker so the test can find the app's output in
+# the journal; busybox httpd itself logs nothing without -v.
+marker="hello-web-started-$RANDOM$RANDOM"
+source_config=$(jq -cn --arg id "oci:$layout:v1" --arg cmd "echo $marker; exec httpd -f -v -p \$PORT -h /www" \
+        '{ImageRepository: {ImageIdentifier: $id, ImageRepositoryType: "OCI_LAYOUT",
+          ImageConfiguration: {Port: "8080", StartCommand: $cmd}}}')
+created=$(apprunnerctl create-service --service-name "$name" --source-configuration "$source_config" \
+        --instance-configuration '{"Cpu": "0.25 vCPU", "Memory": "0.5 GB"}')
+at_exit "delete_service_quietly $name"
+id=$(jq -r .Service.ServiceId <<<"$created")
+url=$(jq -r .Service.ServiceUrl <<<"$created")
+assert_eq OPERATION_IN_PROGRESS "$(jq -r .Service.Status <<<"$created")" "status right after create-service"
+
+assert_ok apprunnerctl wait service-running --service-arn "$name" --timeout 120
+assert_eq RUNNING "$(service_status "$name")" "status after the waiter"
+
+log "the service has one instance with an address"
+instances=$(apprunnerctl list-instances --service-arn "$name")
+assert_eq 1 "$(jq '.Instances | length' <<<"$instances")" "number of instances"
+address=$(jq -r '.Instances[0].Address' <<<"$instances")
+unit=$(jq -r '.Instances[0].UnitName' <<<"$instances")
+[[ $address =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "instance address '$address' is not an IPv4 address"
+assert_eq "apprunner-hello\\x2dweb@" "${unit%%@*}@" "instance unit name"
+
+log "the instance answers on $address:8080"
+assert_eq "hello v1" "$(curl -fsS --max-time 5 "http://$address:8080/")" "page from the instance"
+
+log "systemd shows the slice, the unit and its processes"
+slice='apprunner-hello\x2dweb.slice'
+status=$(systemctl status --no-pager --lines=0 "$slice" || true)
+assert_contains "$status" "$unit"
+assert_contains "$status" "crun"
+assert_contains "$status" "httpd"
+assert_eq active "$(systemctl is-active "$unit")" "state of $unit"
+
+log "the unit carries the instance configuration's limits"
+assert_eq 536870912 "$(systemctl show -P MemoryMax "$unit")" "MemoryMax (0.5 GB)"
+assert_eq 250ms "$(systemctl show -P CPUQuotaPerSecUSec "$unit")" "CPUQuotaPerSecUSec (0.25 vCPU)"
+tasks_max=$(systemctl show -P TasksMax "$unit")
+[[ $tasks_max =~ ^[0-9]+$ && $tasks_max -gt 0 ]] || fail "TasksMax of $unit is '$tasks_max'"
+
+log "the journal has the app's output under its unit and the service id"
+wait_until 10 sh -c "journalctl --no-pager -o cat -u '$unit' | grep -q -- '$marker'"
+journal=$(journalctl --no-pager -o cat APPRUNNER_SERVICE_ID="$id")
+assert_contains "$journal" "$marker" "the app's output, found by APPRUNNER_SERVICE_ID"
+assert_contains "$journal" "Started instance" "apprunnerd's lines, found by APPRUNNER_SERVICE_ID"
+
+log "the ingress routes $url to the instance"
+wait_until 20 ingress_says "$url" "hello v1"
+
+log "pause-service stops the instance and the URL answers 503"
+op=$(apprunnerctl pause-service --service-arn "$name" | jq -r .OperationId)
+assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 60
+assert_eq PAUSED "$(service_status "$name")" "status after pause"
+assert_eq "" "$(systemctl list-units --all --plain --no-legend "apprunner-hello\\x2dweb@*")" "instance units while paused"
+code=$(curl -s -o "$IT_SCRATCH/paused-$$.html" -w '%{http_code}' --max-time 5 -H "Host: $url" http://127.0.0.1/)
+assert_eq 503 "$code" "HTTP status while paused"
+assert_contains "$(cat "$IT_SCRATCH/paused-$$.html")" "paused"
+rm -f "$IT_SCRATCH/paused-$$.html"
+
+log "resume-service brings it back behind the same URL"
+op=$(apprunnerctl resume-service --service-arn "$name" | jq -r .OperationId)
+assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 120
+assert_eq RUNNING "$(service_status "$name")" "status after resume"
+wait_until 20 ingress_says "$url" "hello v1"
+
+log "delete-service leaves nothing behind"
+delete_service "$name"
+wait_until 60 service_gone "$name"
+assert_no_leftovers "left behind after delete-service"
+assert_eq "" "$(findmnt -rn -t overlay -o TARGET | grep /var/lib/apprunner || true)" "overlay mounts"
