@@ -1,10 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Runs a service from a local OCI image layout through its whole life:
-# create, serve through the instance address and the ingress, pause, resume
-# and delete, checking at each step what systemd, the journal and the
-# ingress show, and that deleting leaves nothing behind.
+# Runs a service from a local OCI image layout through create, pause, resume
+# and delete. Each step checks what systemd, the journal, the instance
+# address and the ingress show. The last check is that nothing is left.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/service-lib.sh"
@@ -26,8 +25,8 @@ main_pid=$(systemctl show -P MainPID apprunnerd.service)
 assert_eq "$(readlink /proc/1/ns/mnt)" "$(readlink "/proc/$main_pid/ns/mnt")" "apprunnerd's mount namespace"
 
 log "create-service from oci:$layout:v1"
-# The start command prints a marker so the test can find the app's output in
-# the journal; busybox httpd itself logs nothing without -v.
+# The start command prints a marker, so the test can find the app's output in
+# the journal. busybox httpd logs nothing without -v.
 marker="hello-web-started-$RANDOM$RANDOM"
 source_config=$(jq -cn --arg id "oci:$layout:v1" --arg cmd "echo $marker; exec httpd -f -v -p \$PORT -h /www" \
         '{ImageRepository: {ImageIdentifier: $id, ImageRepositoryType: "OCI_LAYOUT",
@@ -74,7 +73,7 @@ assert_contains "$journal" "$marker" "the app's output, found by APPRUNNER_SERVI
 assert_contains "$journal" "Started instance" "apprunnerd's lines, found by APPRUNNER_SERVICE_ID"
 
 log "the ingress routes $url to the instance"
-wait_until 20 ingress_says "$url" "hello v1"
+wait_until 20 ingress_returns "$url" "hello v1"
 
 log "pause-service stops the instance and the URL answers 503"
 op=$(apprunnerctl pause-service --service-arn "$name" | jq -r .OperationId)
@@ -90,7 +89,7 @@ log "resume-service brings it back behind the same URL"
 op=$(apprunnerctl resume-service --service-arn "$name" | jq -r .OperationId)
 assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 120
 assert_eq RUNNING "$(service_status "$name")" "status after resume"
-wait_until 20 ingress_says "$url" "hello v1"
+wait_until 20 ingress_returns "$url" "hello v1"
 
 log "delete-service leaves nothing behind"
 delete_service "$name"
