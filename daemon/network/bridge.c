@@ -41,8 +41,8 @@ static int bridge_create(struct nl_sock *sk, const char *name, struct in_addr ga
 }
 
 /* Writes 1 to net.ipv4.ip_forward of the calling thread's network namespace
- * unless it is already 1. Writing the sysctl resets some per-interface
- * settings, so it is read first. */
+ * unless it already reads 1, so a host that enabled forwarding itself sees
+ * no write. */
 static int ip_forward_enable(char **ret_error) {
         _cleanup_close_ int fd = -1;
         char value[2] = {};
@@ -62,8 +62,8 @@ static int ip_forward_enable(char **ret_error) {
 
 /* Replaces the nftables table with one that masquerades traffic from the
  * subnet to any other destination. Declaring the table, deleting it and
- * declaring it again in one "nft -f" transaction makes the change atomic
- * and idempotent, which "flush table" alone is not for chain definitions. */
+ * declaring it again in one "nft -f" transaction replaces whatever the
+ * table contained, atomically, whether or not it existed before. */
 static int masquerade_enable(struct in_addr gateway, unsigned prefix, char **ret_error) {
         _cleanup_free_ char *script = NULL;
         char network[INET_ADDRSTRLEN];

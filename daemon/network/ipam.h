@@ -38,8 +38,8 @@ typedef struct Ipam Ipam;
  * Returns 0, or:
  *   -EINVAL   bad subnet or prefix;
  *   -EBADMSG  the file exists but is not valid allocator state (bad JSON,
- *             an address outside the subnet, an address owned twice, ...);
- *             the file is left unchanged and ipam_move_aside() can rename
+ *             an address outside the subnet, an address owned twice, ...).
+ *             The file is left unchanged, and ipam_move_aside() can rename
  *             it so a fresh allocator can start;
  *   -EADDRNOTAVAIL  the file records a different subnet than requested;
  *   other negative errno from reading the file. */
@@ -53,9 +53,9 @@ static inline void ipam_freep(Ipam **p) {
 
 /* Allocates an address for owner, or returns the one it already has.
  * Returns 1 if a new address was allocated and persisted, 0 if owner already
- * had one, -ENOSPC if every host address is taken, -EINVAL for an empty
- * owner, or a negative errno if the state could not be written (then
- * nothing changed). */
+ * had one, -ENOSPC if every host address is taken, or -EINVAL for an empty
+ * owner. If the state file cannot be written, returns that negative errno
+ * and nothing changes. */
 int ipam_allocate(Ipam *ipam, const char *owner, struct in_addr *ret);
 
 /* Releases owner's address. Returns 1 if released and persisted, 0 if owner

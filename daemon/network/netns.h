@@ -9,8 +9,9 @@
  *    "ip netns add" makes it (/run/netns is a shared mount point), so
  *    "ip netns" lists and enters it;
  *  - a veth pair: "ar<id>" in the caller's namespace, attached to the bridge
- *    and up, and "eth0" inside the instance namespace with the instance's
- *    address, up, with the default route via the gateway; loopback is up.
+ *    and up, and "eth0" inside the instance namespace. eth0 carries the
+ *    instance address, is up and has the default route via the gateway.
+ *    Loopback in the namespace is up too.
  *
  * The namespace-side netlink work runs in a short-lived thread that joins
  * the instance namespace with setns() and then exits, so the calling
@@ -31,7 +32,7 @@ bool instance_id_is_valid(const char *id);
 
 /* Creates (or completes) instance_id's namespace and veth pair as described
  * above and returns the namespace path. Calling it again for an instance
- * that is set up returns success without disturbing it; a partial setup
+ * that is set up returns success without disturbing it. A partial setup
  * left by a crash is completed or rebuilt. On failure everything this call
  * created is removed again, and what existed before is left in place.
  * address/prefix and gateway must lie in one subnet.

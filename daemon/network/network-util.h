@@ -2,8 +2,9 @@
 #pragma once
 
 /* Helpers shared by bridge.c and netns.c: libnl error conversion, cleanup
- * functions for libnl objects, interface name checks and user-facing error
- * sentences. Not a public interface of daemon/network/. */
+ * functions for libnl objects, interface name checks, and the netlink steps
+ * both run: look up a link, set its address, MAC and IFF_UP. Not a public
+ * interface of daemon/network/. */
 
 #include <net/if.h>
 #include <netinet/in.h>

@@ -71,7 +71,8 @@ int nft_run_script(const char *script, char **ret_error) {
             posix_spawn_file_actions_adddup2(&fa, output_write, STDERR_FILENO) != 0)
                 return -ENOMEM;
 
-        /* The daemon blocks signals for sd-event; nft gets a clean state. */
+        /* The daemon blocks signals for sd-event, so nft starts with an empty
+         * signal mask and default handlers instead of inheriting them. */
         sigemptyset(&empty);
         sigfillset(&all);
         if (posix_spawnattr_setsigmask(&attr, &empty) != 0 ||

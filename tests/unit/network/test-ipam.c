@@ -193,9 +193,12 @@ static void test_state_survives_reopen(void) {
         CHECK_ADDR(a, "10.88.0.5");
 
         CHECK(ipam_owners(ipam, &owners) == 0);
-        CHECK(owners[0] && streq(owners[0], "ba9876543210"));
-        CHECK(owners[1] && streq(owners[1], "ffffffffffff"));
-        CHECK(owners[2] && streq(owners[2], "new"));
+        CHECK(owners[0]);
+        CHECK(streq(owners[0], "ba9876543210"));
+        CHECK(owners[1]);
+        CHECK(streq(owners[1], "ffffffffffff"));
+        CHECK(owners[2]);
+        CHECK(streq(owners[2], "new"));
         CHECK(!owners[3]);
         ipam = ipam_free(ipam);
 

@@ -123,7 +123,8 @@ static void check_instance_gone(const char *id) {
         _cleanup_free_ char *path = netns_file(id), *veth = veth_host(id);
 
         CHECK(!link_exists(veth));
-        CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+        CHECK(access(path, F_OK) < 0);
+        CHECK(errno == ENOENT);
         CHECK(!file_contains("/proc/self/mountinfo", path));
 }
 
@@ -201,7 +202,8 @@ static void test_bridge_ensure(void) {
         _cleanup_free_ char *error = NULL, *addresses = NULL, *ruleset = NULL;
 
         CHECK(bridge_ensure("bad/name", addr("10.88.0.1"), 16, false, &error) == -EINVAL);
-        CHECK(error && strstr(error, "bad/name"));
+        CHECK(error);
+        CHECK(strstr(error, "bad/name"));
         error = mfree(error);
         CHECK(bridge_ensure("lo", addr("10.88.0.1"), 16, false, &error) == -EEXIST);
         CHECK(error);
@@ -253,7 +255,8 @@ static void test_instances(const char *state_path) {
                 if (r < 0)
                         fprintf(stderr, "instance_netns_create(%s): %s\n", instance_ids[i], strna(error));
                 CHECK(r == 0);
-                CHECK(path && streq(path, expected));
+                CHECK(path);
+                CHECK(streq(path, expected));
 
                 /* The bind mount is a network namespace, as "ip netns add" makes it. */
                 struct statfs sfs;
@@ -261,7 +264,7 @@ static void test_instances(const char *state_path) {
                 CHECK(sfs.f_type == NSFS_MAGIC);
         }
 
-        /* "ip netns" sees all three. */
+        /* "ip netns list" lists all three. */
         netns_list = output_of("ip netns list");
         for (size_t i = 0; i < ELEMENTSOF(instance_ids); i++) {
                 _cleanup_free_ char *name = NULL;
@@ -270,9 +273,12 @@ static void test_instances(const char *state_path) {
         }
 
         CHECK(instance_netns_list(&listed) == 0);
-        CHECK(listed[0] && streq(listed[0], "00000000000f"));
-        CHECK(listed[1] && streq(listed[1], "0123456789ab"));
-        CHECK(listed[2] && streq(listed[2], "abcdef012345"));
+        CHECK(listed[0]);
+        CHECK(streq(listed[0], "00000000000f"));
+        CHECK(listed[1]);
+        CHECK(streq(listed[1], "0123456789ab"));
+        CHECK(listed[2]);
+        CHECK(streq(listed[2], "abcdef012345"));
         CHECK(!listed[3]);
 
         /* All three host ends are bridge ports. */
@@ -356,7 +362,8 @@ static void test_invalid_arguments(void) {
 
         CHECK(instance_netns_create(BRIDGE, "0123456789AB", addr("10.88.0.2"), 16, addr("10.88.0.1"), &path,
                                     &error) == -EINVAL);
-        CHECK(error && strstr(error, "0123456789AB"));
+        CHECK(error);
+        CHECK(strstr(error, "0123456789AB"));
         error = mfree(error);
         CHECK(instance_netns_create(BRIDGE, "0123456789a", addr("10.88.0.2"), 16, addr("10.88.0.1"), &path,
                                     &error) == -EINVAL);
@@ -386,7 +393,8 @@ static void test_failure_leaves_nothing(void) {
 
                 CHECK(instance_netns_create("nosuchbr0", id, addr("10.88.0.9"), 16, addr("10.88.0.1"), &path,
                                             &error) == -ENODEV);
-                CHECK(error && strstr(error, "nosuchbr0"));
+                CHECK(error);
+                CHECK(strstr(error, "nosuchbr0"));
                 CHECK(!path);
                 check_instance_gone(id);
         }
