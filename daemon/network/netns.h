@@ -18,7 +18,10 @@
  * thread never changes namespace, not even temporarily.
  *
  * The path is passed to crun as the network namespace of the container
- * (linux.namespaces[].path in the OCI config). */
+ * (linux.namespaces[].path in the OCI config).
+ *
+ * NOTE: the calls block on netlink round trips and a thread start, and two
+ * calls for the same instance id must not run concurrently. */
 
 #include <netinet/in.h>
 #include <stdbool.h>
