@@ -651,7 +651,6 @@ static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata
         Manager *m = d->manager;
         Service *s = manager_find_service_by_id(m, d->service_id);
         bool busy = false;
-        _cleanup_(resolved_image_freep) ResolvedImage *unused = NULL;
 
         if (!s)
                 return 0;
@@ -969,7 +968,7 @@ static int reconcile(Manager *m, Service *s) {
 }
 
 static int image_changed(Manager *m, Service *s, bool *ret_changed, char **ret_error) {
-        _cleanup_free_ char *digest = NULL, *username = NULL;
+        _cleanup_free_ char *digest = NULL;
         char *password = NULL;
         RegistryCredentials creds = {};
         int r;
