@@ -44,8 +44,8 @@
 #include "systemd-client.h"
 
 #define DRAIN_POLL_USEC (200 * 1000ULL)
-#define STOP_POLL_USEC (100 * 1000ULL)
-#define USEC_PER_SEC (1000000ULL)
+#define STOP_POLL_USEC  (100 * 1000ULL)
+#define USEC_PER_SEC    (1000000ULL)
 /* Grace period between SIGTERM and SIGKILL when an instance stops. An
  * image's process often runs as PID 1 of its PID namespace without a
  * SIGTERM handler, and the kernel does not deliver SIGTERM to such a
@@ -183,7 +183,7 @@ oom:
 static void instance_stop_begin(Manager *m, Service *s, Instance *i) {
         instance_runtime_free(i);
         i->state = INSTANCE_STOPPING;
-        (void) ingress_server_remove(state(m)->ingress, s->id, i->id);
+        (void)ingress_server_remove(state(m)->ingress, s->id, i->id);
 
         if (m->bus) {
                 sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -216,13 +216,13 @@ static void instance_stop_finish(Manager *m, Service *s, Instance *i) {
                 }
 
         container_id(i, cid);
-        (void) runtime_delete(m->config.runtime, cid);
+        (void)runtime_delete(m->config.runtime, cid);
         if (instance_dir(m, i, &dir) >= 0) {
-                (void) rootfs_umount(dir);
-                (void) rmdir(dir);
+                (void)rootfs_umount(dir);
+                (void)rmdir(dir);
         }
-        (void) instance_netns_destroy(i->id);
-        (void) ipam_release(st->ipam, i->id);
+        (void)instance_netns_destroy(i->id);
+        (void)ipam_release(st->ipam, i->id);
         log_ids(LOG_INFO, s->id, i->id, NULL, "Removed instance %s of service %s.", i->id, s->name);
 }
 
@@ -294,16 +294,17 @@ static void deployment_finish(Deployment *d, OperationStatus status, const char 
 }
 
 static void deployment_fail(Deployment *d, Service *s, const char *reason) {
-        bool had_old = s->generation > 0 && d->type != OPERATION_CREATE_SERVICE && d->type != OPERATION_RESUME_SERVICE;
+        bool had_old = s->generation > 0 && d->type != OPERATION_CREATE_SERVICE &&
+                       d->type != OPERATION_RESUME_SERVICE;
 
         destroy_generation(d->manager, s, d->generation, false);
         /* A service that failed to start keeps no slice behind. */
         if (!s->instances && d->manager->bus) {
                 _cleanup_free_ char *slice = NULL;
                 if (service_slice_name(s->name, &slice) >= 0)
-                        (void) systemd_stop_unit(d->manager->bus, slice, NULL);
+                        (void)systemd_stop_unit(d->manager->bus, slice, NULL);
         }
-        (void) manager_save_service(d->manager, s);
+        (void)manager_save_service(d->manager, s);
         deployment_finish(d, had_old ? OPERATION_ROLLBACK_SUCCEEDED : OPERATION_FAILED, reason);
 }
 
@@ -327,7 +328,7 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
         i->service = s;
         i->generation = generation;
         i->state = INSTANCE_STARTING;
-        i->port = (uint16_t) atoi(spec->port);
+        i->port = (uint16_t)atoi(spec->port);
         r = id_new_instance(&i->id);
         if (r >= 0)
                 r = instance_unit_name(s->name, i->id, &i->unit);
@@ -338,7 +339,8 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
 
         r = ipam_allocate(st->ipam, i->id, &i->address);
         if (r < 0) {
-                error_set(ret_error, r, "No free instance address in the configured subnet: %s.", strerror(-r));
+                error_set(ret_error, r, "No free instance address in the configured subnet: %s.",
+                          strerror(-r));
                 goto fail;
         }
 
@@ -350,7 +352,7 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
         r = instance_dir(m, i, &dir);
         if (r < 0)
                 goto fail;
-        (void) mkdir(dir, 0700);
+        (void)mkdir(dir, 0700);
         r = rootfs_mount(image->layer_dirs, dir, &merged, ret_error);
         if (r < 0)
                 goto fail;
@@ -389,8 +391,8 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
                 .slice = slice,
                 .description = description,
                 .argv = argv,
-                .memory_max = (uint64_t) spec->memory * 1024 * 1024,
-                .cpu_quota_per_sec = (uint64_t) spec->cpu * 1000000 / 1024,
+                .memory_max = (uint64_t)spec->memory * 1024 * 1024,
+                .cpu_quota_per_sec = (uint64_t)spec->cpu * 1000000 / 1024,
                 .tasks_max = m->config.tasks_max,
                 .service_id = s->id,
                 .service_name = s->name,
@@ -411,7 +413,8 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
         }
         i->runtime = rt;
         HealthSettings hs = {
-                .protocol = spec->health_protocol == HEALTH_CHECK_HTTP ? HEALTH_PROTOCOL_HTTP : HEALTH_PROTOCOL_TCP,
+                .protocol = spec->health_protocol == HEALTH_CHECK_HTTP ? HEALTH_PROTOCOL_HTTP
+                                                                       : HEALTH_PROTOCOL_TCP,
                 .path = spec->health_path,
                 .interval_sec = spec->health_interval,
                 .timeout_sec = spec->health_timeout,
@@ -431,8 +434,9 @@ static int instance_start(Manager *m, Service *s, const ServiceSpec *spec, const
         {
                 char address[INET_ADDRSTRLEN];
                 inet_ntop(AF_INET, &i->address, address, sizeof(address));
-                log_ids(LOG_INFO, s->id, i->id, s->operation_id, "Started instance %s of service %s as %s at %s:%u.",
-                        i->id, s->name, i->unit, address, i->port);
+                log_ids(LOG_INFO, s->id, i->id, s->operation_id,
+                        "Started instance %s of service %s as %s at %s:%u.", i->id, s->name, i->unit,
+                        address, i->port);
         }
         *ret = i;
         return 0;
@@ -466,8 +470,8 @@ static void on_health(HealthCheck *hc, HealthState hs, const char *reason, void 
 
         if (hs == HEALTH_HEALTHY) {
                 i->state = INSTANCE_HEALTHY;
-                log_ids(LOG_INFO, s->id, i->id, s->operation_id, "Instance %s of service %s is healthy.", i->id,
-                        s->name);
+                log_ids(LOG_INFO, s->id, i->id, s->operation_id, "Instance %s of service %s is healthy.",
+                        i->id, s->name);
                 if (d && i->generation == d->generation) {
                         if (count_state(s, d->generation, INSTANCE_HEALTHY) >= d->wanted)
                                 deployment_switch_traffic(d, s);
@@ -475,8 +479,8 @@ static void on_health(HealthCheck *hc, HealthState hs, const char *reason, void 
                 }
                 if (i->generation == s->generation && s->status != SERVICE_PAUSED) {
                         InstanceRuntime *rt = i->runtime;
-                        if (!rt->in_ingress &&
-                            ingress_server_add(state(m)->ingress, s->id, i->id, i->address, i->port, NULL) >= 0)
+                        if (!rt->in_ingress && ingress_server_add(state(m)->ingress, s->id, i->id,
+                                                                  i->address, i->port, NULL) >= 0)
                                 rt->in_ingress = true;
                 }
                 return;
@@ -486,8 +490,8 @@ static void on_health(HealthCheck *hc, HealthState hs, const char *reason, void 
                 return;
 
         i->state = INSTANCE_UNHEALTHY;
-        log_ids(LOG_WARNING, s->id, i->id, s->operation_id, "Instance %s of service %s failed its health check: %s",
-                i->id, s->name, strna(reason));
+        log_ids(LOG_WARNING, s->id, i->id, s->operation_id,
+                "Instance %s of service %s failed its health check: %s", i->id, s->name, strna(reason));
 
         if (d && i->generation == d->generation) {
                 _cleanup_free_ char *message = NULL;
@@ -498,7 +502,7 @@ static void on_health(HealthCheck *hc, HealthState hs, const char *reason, void 
                 return;
         }
         if (i->generation == s->generation)
-                (void) replace_instance(m, s, i, reason);
+                (void)replace_instance(m, s, i, reason);
 }
 
 static int replace_instance(Manager *m, Service *s, Instance *i, const char *reason) {
@@ -517,13 +521,13 @@ static int replace_instance(Manager *m, Service *s, Instance *i, const char *rea
                 return 0;
         r = image_store_load(state(m)->images, s->image_digest, &image, &error);
         if (r < 0)
-                return log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to load image %s: %s", s->image_digest,
-                                     strna(error));
+                return log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to load image %s: %s",
+                                     s->image_digest, strna(error));
         r = instance_start(m, s, &s->spec, image, generation, &n, &error);
         if (r < 0)
                 log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to start a replacement instance: %s",
                               strna(error));
-        (void) manager_save_service(m, s);
+        (void)manager_save_service(m, s);
         return r;
 }
 
@@ -553,8 +557,8 @@ static int on_unit_properties_changed(sd_bus_message *message, void *userdata, s
                 if (sd_bus_message_read(message, "s", &name) < 0)
                         return 0;
                 if (!streq(name, "ActiveState")) {
-                        (void) sd_bus_message_skip(message, "v");
-                        (void) sd_bus_message_exit_container(message);
+                        (void)sd_bus_message_skip(message, "v");
+                        (void)sd_bus_message_exit_container(message);
                         continue;
                 }
                 if (sd_bus_message_read(message, "v", "s", &active) < 0)
@@ -577,14 +581,17 @@ static int on_unit_properties_changed(sd_bus_message *message, void *userdata, s
                         for (Instance *i = s->instances; i; i = i->next) {
                                 if (!streq(i->unit, unit) || i->state == INSTANCE_STOPPING)
                                         continue;
-                                if (s->deployment && i->generation == ((Deployment *) s->deployment)->generation) {
+                                if (s->deployment &&
+                                    i->generation == ((Deployment *)s->deployment)->generation) {
                                         _cleanup_free_ char *msg = NULL;
-                                        if (asprintf(&msg, "Instance %s exited before it passed its health check; "
-                                                     "see journalctl -u '%s'.", i->id, i->unit) < 0)
+                                        if (asprintf(&msg,
+                                                     "Instance %s exited before it passed its health check; "
+                                                     "see journalctl -u '%s'.",
+                                                     i->id, i->unit) < 0)
                                                 msg = NULL;
                                         deployment_fail(s->deployment, s, msg ?: "Instance exited.");
                                 } else
-                                        (void) replace_instance(m, s, i, "its unit stopped");
+                                        (void)replace_instance(m, s, i, "its unit stopped");
                                 return 0;
                         }
                 }
@@ -619,7 +626,8 @@ static void deployment_switch_traffic(Deployment *d, Service *s) {
                 r = ingress_server_add(st->ingress, s->id, i->id, i->address, i->port, &error);
                 if (r < 0) {
                         _cleanup_free_ char *msg = NULL;
-                        if (asprintf(&msg, "Failed to add instance %s to the ingress: %s", i->id, strna(error)) < 0)
+                        if (asprintf(&msg, "Failed to add instance %s to the ingress: %s", i->id,
+                                     strna(error)) < 0)
                                 msg = NULL;
                         deployment_fail(d, s, msg ?: "Failed to add an instance to the ingress.");
                         return;
@@ -631,17 +639,18 @@ static void deployment_switch_traffic(Deployment *d, Service *s) {
         for (Instance *i = s->instances; i; i = i->next)
                 if (i->generation != d->generation) {
                         i->state = INSTANCE_DRAINING;
-                        (void) ingress_server_drain(st->ingress, s->id, i->id);
+                        (void)ingress_server_drain(st->ingress, s->id, i->id);
                 }
 
         free(s->previous_image_digest);
         s->previous_image_digest = s->image_digest;
         s->image_digest = strdup(d->image->manifest_digest);
         s->generation = d->generation;
-        (void) manager_save_service(m, s);
+        (void)manager_save_service(m, s);
 
         d->drain_polls = 0;
-        r = sd_event_add_time_relative(m->event, &d->timer, CLOCK_MONOTONIC, DRAIN_POLL_USEC, 0, on_drain_timer, d);
+        r = sd_event_add_time_relative(m->event, &d->timer, CLOCK_MONOTONIC, DRAIN_POLL_USEC, 0,
+                                       on_drain_timer, d);
         if (r < 0)
                 on_drain_timer(NULL, 0, d);
 }
@@ -664,9 +673,9 @@ static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata
         }
 
         /* Requests in flight get up to the request timeout to finish. */
-        if (busy && ++d->drain_polls * DRAIN_POLL_USEC < (uint64_t) s->spec.request_timeout * 1000000ULL) {
-                (void) sd_event_source_set_time_relative(d->timer, DRAIN_POLL_USEC);
-                (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+        if (busy && ++d->drain_polls * DRAIN_POLL_USEC < (uint64_t)s->spec.request_timeout * 1000000ULL) {
+                (void)sd_event_source_set_time_relative(d->timer, DRAIN_POLL_USEC);
+                (void)sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
                 return 0;
         }
 
@@ -690,13 +699,13 @@ static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata
                                 if (m->services[k]->previous_image_digest)
                                         keep[n++] = m->services[k]->previous_image_digest;
                         }
-                        (void) image_store_gc(state(m)->images, keep);
+                        (void)image_store_gc(state(m)->images, keep);
                         free(keep);
                 }
         }
 
         deployment_finish(d, OPERATION_SUCCEEDED, NULL);
-        (void) update_routes(m);
+        (void)update_routes(m);
         return 0;
 }
 
@@ -707,8 +716,10 @@ static int on_start_timeout(sd_event_source *source, uint64_t usec, void *userda
 
         if (!s)
                 return 0;
-        if (asprintf(&msg, "Instances did not pass their health checks within %u s ([Instances] StartTimeoutSec=).",
-                     d->manager->config.start_timeout_sec) < 0)
+        if (asprintf(
+                    &msg,
+                    "Instances did not pass their health checks within %u s ([Instances] StartTimeoutSec=).",
+                    d->manager->config.start_timeout_sec) < 0)
                 msg = NULL;
         deployment_fail(d, s, msg ?: "Instances did not become healthy in time.");
         return 0;
@@ -746,10 +757,11 @@ static void deployment_start_instances(Deployment *d, Service *s) {
                         return;
                 }
         }
-        (void) manager_save_service(m, s);
+        (void)manager_save_service(m, s);
 
         r = sd_event_add_time_relative(m->event, &d->timer, CLOCK_MONOTONIC,
-                                       (uint64_t) m->config.start_timeout_sec * 1000000ULL, 0, on_start_timeout, d);
+                                       (uint64_t)m->config.start_timeout_sec * 1000000ULL, 0,
+                                       on_start_timeout, d);
         if (r < 0)
                 deployment_fail(d, s, "Failed to arm the start timer.");
 }
@@ -759,9 +771,9 @@ static void *pull_thread(void *userdata) {
         DeployerState *st = state(d->manager);
         uint64_t one = 1;
 
-        (void) image_store_pull(st->images, d->spec.image_identifier, d->spec.image_repository_type,
-                                d->username ? &d->credentials : NULL, &d->image, &d->error);
-        (void) write(d->event_fd, &one, sizeof(one));
+        (void)image_store_pull(st->images, d->spec.image_identifier, d->spec.image_repository_type,
+                               d->username ? &d->credentials : NULL, &d->image, &d->error);
+        (void)write(d->event_fd, &one, sizeof(one));
         return NULL;
 }
 
@@ -770,7 +782,7 @@ static int on_pull_done(sd_event_source *source, int fd, uint32_t revents, void 
         Service *s = manager_find_service_by_id(d->manager, d->service_id);
         uint64_t v;
 
-        (void) read(fd, &v, sizeof(v));
+        (void)read(fd, &v, sizeof(v));
         pthread_join(d->thread, NULL);
         d->thread_started = false;
         d->event_source = sd_event_source_disable_unref(d->event_source);
@@ -844,7 +856,7 @@ static int deploy(Manager *m, Service *s, Operation *op) {
                         return 0;
                 }
                 d->username = strdup(conn->username);
-                d->credentials = (RegistryCredentials){ .username = d->username, .password = d->password };
+                d->credentials = (RegistryCredentials){.username = d->username, .password = d->password};
         }
 
         d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -882,16 +894,16 @@ static int run(Manager *m, Service *s, Operation *op) {
         case OPERATION_PAUSE_SERVICE:
                 destroy_generation(m, s, 0, true);
                 engine_operation_finished(m, op, OPERATION_SUCCEEDED, NULL);
-                (void) update_routes(m);
+                (void)update_routes(m);
                 return 0;
 
         case OPERATION_DELETE_SERVICE:
                 destroy_generation(m, s, 0, true);
                 if (service_slice_name(s->name, &slice) >= 0 && m->bus)
-                        (void) systemd_stop_unit(m->bus, slice, NULL);
+                        (void)systemd_stop_unit(m->bus, slice, NULL);
                 engine_operation_finished(m, op, OPERATION_SUCCEEDED, NULL);
-                (void) update_routes(m);
-                (void) st;
+                (void)update_routes(m);
+                (void)st;
                 return 0;
 
         default:
@@ -949,14 +961,15 @@ static int reconcile(Manager *m, Service *s) {
                 _cleanup_(resolved_image_freep) ResolvedImage *image = NULL;
                 _cleanup_free_ char *error = NULL;
 
-                if (running < c->min_size && image_store_load(state(m)->images, s->image_digest, &image, &error) < 0)
+                if (running < c->min_size &&
+                    image_store_load(state(m)->images, s->image_digest, &image, &error) < 0)
                         log_ids(LOG_ERR, s->id, NULL, NULL, "Failed to load image %s: %s", s->image_digest,
                                 strna(error));
                 for (; image && running < c->min_size; running++) {
                         Instance *n;
                         _cleanup_free_ char *slice = NULL;
                         if (service_slice_name(s->name, &slice) >= 0)
-                                (void) systemd_start_slice(m->bus, slice, s->name, NULL);
+                                (void)systemd_start_slice(m->bus, slice, s->name, NULL);
                         if (instance_start(m, s, &s->spec, image, s->generation, &n, &error) < 0) {
                                 log_ids(LOG_ERR, s->id, NULL, NULL, "Failed to start a missing instance: %s",
                                         strna(error));
@@ -976,10 +989,11 @@ static int image_changed(Manager *m, Service *s, bool *ret_changed, char **ret_e
         if (s->spec.connection_arn) {
                 Connection *c = manager_find_connection(m, s->spec.connection_arn);
                 if (c && manager_connection_secret(m, c, &password) >= 0)
-                        creds = (RegistryCredentials){ .username = c->username, .password = password };
+                        creds = (RegistryCredentials){.username = c->username, .password = password};
         }
-        r = image_store_resolve_digest(state(m)->images, s->spec.image_identifier, s->spec.image_repository_type,
-                                       creds.username ? &creds : NULL, &digest, ret_error);
+        r = image_store_resolve_digest(state(m)->images, s->spec.image_identifier,
+                                       s->spec.image_repository_type, creds.username ? &creds : NULL,
+                                       &digest, ret_error);
         erase_and_free(password);
         if (r < 0)
                 return r;
@@ -998,16 +1012,17 @@ static int init(Manager *m) {
                 return -ENOMEM;
         m->deployer_data = st;
 
-        if (asprintf(&images, "%s/images", m->state_dir) < 0 || asprintf(&ipam_path, "%s/addresses.json", m->state_dir) < 0 ||
+        if (asprintf(&images, "%s/images", m->state_dir) < 0 ||
+            asprintf(&ipam_path, "%s/addresses.json", m->state_dir) < 0 ||
             asprintf(&run_dir, "%s/ingress", m->runtime_dir) < 0)
                 return -ENOMEM;
         {
                 _cleanup_free_ char *inst = NULL;
                 if (asprintf(&inst, "%s/instances", m->state_dir) >= 0)
-                        (void) mkdir(inst, 0700);
+                        (void)mkdir(inst, 0700);
         }
-        (void) mkdir(m->runtime_dir, 0755);
-        (void) mkdir(run_dir, 0700);
+        (void)mkdir(m->runtime_dir, 0755);
+        (void)mkdir(run_dir, 0700);
 
         ImageStoreOptions io = {
                 .root = images,
@@ -1021,8 +1036,8 @@ static int init(Manager *m) {
 
         r = seccomp_profile_load(m->config.seccomp_profile, &st->seccomp, &error);
         if (r < 0)
-                return log_error_errno(r, "Failed to load the seccomp profile %s: %s", m->config.seccomp_profile,
-                                       strna(error));
+                return log_error_errno(r, "Failed to load the seccomp profile %s: %s",
+                                       m->config.seccomp_profile, strna(error));
 
         st->gateway.s_addr = htonl(ntohl(m->config.subnet.s_addr) + 1);
         r = ipam_open(ipam_path, m->config.subnet, m->config.subnet_prefix, &st->ipam);
@@ -1031,7 +1046,8 @@ static int init(Manager *m) {
 
         free(error);
         error = NULL;
-        r = bridge_ensure(m->config.bridge, st->gateway, m->config.subnet_prefix, m->config.outbound, &error);
+        r = bridge_ensure(m->config.bridge, st->gateway, m->config.subnet_prefix, m->config.outbound,
+                          &error);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up bridge %s: %s", m->config.bridge, strna(error));
 
@@ -1071,7 +1087,8 @@ static int init(Manager *m) {
 
                 r = systemd_start_unit(m->bus, "apprunner-ingress.service", &e);
                 if (r < 0)
-                        log_warning("Failed to start apprunner-ingress.service: %s", e.message ?: strerror(-r));
+                        log_warning("Failed to start apprunner-ingress.service: %s",
+                                    e.message ?: strerror(-r));
                 sd_bus_error_free(&e);
         }
 

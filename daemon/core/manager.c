@@ -527,7 +527,8 @@ static int resolve_spec_references(Manager *m, ServiceSpec *spec, ApiError *e) {
         int r;
 
         if (!spec->image_repository_type) {
-                r = validate_image_identifier(spec->image_identifier, NULL, &spec->image_repository_type, &error);
+                r = validate_image_identifier(spec->image_identifier, NULL, &spec->image_repository_type,
+                                              &error);
                 if (r < 0)
                         return api_error_take(e, r, API_ERROR_INVALID_REQUEST, error);
         }

@@ -5,8 +5,8 @@
 #include "macro.h"
 #include "systemd-client.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_DEST    "org.freedesktop.systemd1"
+#define SYSTEMD_PATH    "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
 int unit_name_escape(const char *s, char **ret) {
@@ -17,14 +17,15 @@ int unit_name_escape(const char *s, char **ret) {
                 return -ENOMEM;
         p = out;
         for (const char *c = s; *c; c++) {
-                unsigned char ch = (unsigned char) *c;
+                unsigned char ch = (unsigned char)*c;
                 if (ch == '/')
                         *p++ = '-';
-                else if ((c == s && ch == '.') || !(isascii(ch) && (isalnum(ch) || ch == ':' || ch == '_' || ch == '.'))) {
+                else if ((c == s && ch == '.') ||
+                         !(isascii(ch) && (isalnum(ch) || ch == ':' || ch == '_' || ch == '.'))) {
                         snprintf(p, 5, "\\x%02x", ch);
                         p += 4;
                 } else
-                        *p++ = (char) ch;
+                        *p++ = (char)ch;
         }
         *p = '\0';
         *ret = out;
@@ -101,11 +102,12 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
         if (r < 0)
                 return r;
         r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s",
-                                  u->description, "Slice", "s", u->slice, "Type", "s", "simple", "MemoryMax", "t",
-                                  u->memory_max, "MemorySwapMax", "t", (uint64_t) 0, "CPUQuotaPerSecUSec", "t",
-                                  u->cpu_quota_per_sec, "TasksMax", "t", u->tasks_max, "KillMode", "s", "mixed",
-                                  "CollectMode", "s", "inactive-or-failed", "SyslogIdentifier", "s",
-                                  u->service_name, "TimeoutStopUSec", "t", u->stop_timeout_usec);
+                                  u->description, "Slice", "s", u->slice, "Type", "s", "simple", "MemoryMax",
+                                  "t", u->memory_max, "MemorySwapMax", "t", (uint64_t)0,
+                                  "CPUQuotaPerSecUSec", "t", u->cpu_quota_per_sec, "TasksMax", "t",
+                                  u->tasks_max, "KillMode", "s", "mixed", "CollectMode", "s",
+                                  "inactive-or-failed", "SyslogIdentifier", "s", u->service_name,
+                                  "TimeoutStopUSec", "t", u->stop_timeout_usec);
         if (r < 0)
                 return r;
         /* LogExtraFields= is "aay" on the bus: each field is a byte array
@@ -122,7 +124,7 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
         r = sd_bus_message_open_container(m, 'a', "ay");
         if (r < 0)
                 return r;
-        STRV_FOREACH(field, ((char *[]){ f_service, f_instance, f_name, NULL })) {
+        STRV_FOREACH (field, ((char *[]){f_service, f_instance, f_name, NULL})) {
                 r = sd_bus_message_append_array(m, 'y', *field, strlen(*field));
                 if (r < 0)
                         return r;
@@ -152,7 +154,7 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
         r = sd_bus_message_append(m, "s", u->argv[0]);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_strv(m, (char **) u->argv);
+        r = sd_bus_message_append_strv(m, (char **)u->argv);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(m, "b", 0);
@@ -178,8 +180,8 @@ int systemd_stop_unit(sd_bus *bus, const char *name, sd_bus_error *error) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, NULL, "ss", name,
-                               "replace");
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &e, NULL, "ss",
+                               name, "replace");
         if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
                 sd_bus_error_free(&e);
                 return 0;
@@ -190,8 +192,8 @@ int systemd_stop_unit(sd_bus *bus, const char *name, sd_bus_error *error) {
 }
 
 int systemd_start_unit(sd_bus *bus, const char *name, sd_bus_error *error) {
-        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartUnit", error, NULL, "ss",
-                                  name, "replace");
+        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartUnit", error, NULL,
+                                  "ss", name, "replace");
 }
 
 int systemd_unit_active_state(sd_bus *bus, const char *name, char **ret) {
@@ -200,7 +202,8 @@ int systemd_unit_active_state(sd_bus *bus, const char *name, char **ret) {
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", &e, &reply, "s", name);
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", &e, &reply, "s",
+                               name);
         if (r < 0) {
                 bool missing = sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit");
                 sd_bus_error_free(&e);
@@ -212,15 +215,16 @@ int systemd_unit_active_state(sd_bus *bus, const char *name, char **ret) {
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        return sd_bus_get_property_string(bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                                          NULL, ret);
+        return sd_bus_get_property_string(bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit",
+                                          "ActiveState", NULL, ret);
 }
 
 int systemd_subscribe(sd_bus *bus) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &e, NULL, NULL);
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &e, NULL,
+                               NULL);
         /* A second Subscribe from the same connection is refused; that is
          * fine. */
         sd_bus_error_free(&e);

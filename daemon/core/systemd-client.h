@@ -23,7 +23,7 @@ typedef struct InstanceUnit {
         uint64_t memory_max;        /* bytes */
         uint64_t cpu_quota_per_sec; /* microseconds of CPU time per second */
         uint64_t tasks_max;
-        uint64_t stop_timeout_usec;  /* TimeoutStopUSec=: SIGTERM to SIGKILL */
+        uint64_t stop_timeout_usec; /* TimeoutStopUSec=: SIGTERM to SIGKILL */
         const char *service_id;
         const char *service_name;
         const char *instance_id;

@@ -7,18 +7,18 @@
 #include <stdint.h>
 
 typedef struct ImageConfig {
-        char **entrypoint;  /* NULL-terminated, may be NULL */
-        char **cmd;         /* NULL-terminated, may be NULL */
-        char **env;         /* "KEY=VALUE" strings, may be NULL */
-        char *working_dir;  /* may be NULL */
-        char *user;         /* "uid[:gid]" or a name, may be NULL */
+        char **entrypoint; /* NULL-terminated, may be NULL */
+        char **cmd;        /* NULL-terminated, may be NULL */
+        char **env;        /* "KEY=VALUE" strings, may be NULL */
+        char *working_dir; /* may be NULL */
+        char *user;        /* "uid[:gid]" or a name, may be NULL */
 } ImageConfig;
 
 typedef struct ResolvedImage {
         char *reference;       /* the ImageIdentifier as the user gave it */
         char *manifest_digest; /* "sha256:..." of the platform manifest */
         char *config_digest;
-        char **layer_dirs;     /* unpacked layer directories, bottom layer first */
+        char **layer_dirs; /* unpacked layer directories, bottom layer first */
         ImageConfig config;
 } ResolvedImage;
 
