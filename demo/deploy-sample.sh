@@ -35,9 +35,11 @@ die() {
         exit 1
 }
 
-# Print a command, then run it.
+# Print a command, quoted so that it can be pasted into a shell, then run it.
 show() {
-        echo "\$ $*"
+        printf '$'
+        printf ' %q' "$@"
+        printf '\n'
         "$@"
 }
 
