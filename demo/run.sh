@@ -200,6 +200,9 @@ teardown() {
         local status=$?
         set +e
         trap - INT TERM
+        # Ctrl-C also ends a pager or `tee` reading this script's output, and
+        # writing to that closed pipe must not end the cleanup.
+        trap '' PIPE
         [[ $status -ne 0 && $exit_status -eq 0 ]] && exit_status=$status
         [[ -n $sleep_pid ]] && kill "$sleep_pid" 2>/dev/null
 
