@@ -8,7 +8,7 @@
 #   - every create and delete that got a reply is still in effect,
 #   - every state document parses as JSON,
 #   - no temporary ".#" file is left and nothing was moved to corrupt/,
-#   - every stored connection has its secret.
+#   - every stored connection has its secret, intact.
 # The request in flight at the kill may or may not have taken effect.
 # Finally it plants corrupt documents and checks that apprunnerd moves them
 # to /var/lib/apprunner/corrupt/ and names them in the journal.
@@ -115,13 +115,27 @@ check_state_files() {
         [[ -z $corrupt ]] || fail "files moved to $STATE/corrupt:"$'\n'"$corrupt"
 }
 
-# check_connection_secrets: every stored connection has a file in secrets/.
+# check_connection_secrets: every stored connection has a secret in
+# secrets/, either encrypted with systemd-creds (ID.cred) or as a plain
+# root-only file (ID.secret), and the secret is the password that
+# write_loop sent for it ("secret-N" for connection crash-c-ROUND-N).
 check_connection_secrets() {
-        local file id
+        local file id name expected secret
         for file in "$STATE"/connections/*.json; do
                 [[ -e $file ]] || continue
                 id=$(basename "$file" .json)
-                compgen -G "$STATE/secrets/$id*" >/dev/null || fail "connection $id has no secret in $STATE/secrets"
+                name=$(jq -r .ConnectionName "$file")
+                [[ $name == crash-c-* ]] || continue
+                expected=secret-${name##*-}
+                if [[ -e $STATE/secrets/$id.cred ]]; then
+                        secret=$(systemd-creds decrypt --name="$id" "$STATE/secrets/$id.cred" -) ||
+                                fail "systemd-creds cannot decrypt the secret of connection $name ($id)"
+                elif [[ -e $STATE/secrets/$id.secret ]]; then
+                        secret=$(cat "$STATE/secrets/$id.secret")
+                else
+                        fail "connection $name ($id) has no secret in $STATE/secrets:"$'\n'"$(ls -la "$STATE/secrets")"
+                fi
+                assert_eq "$expected" "$secret" "secret of connection $name"
         done
 }
 
