@@ -149,51 +149,28 @@ static int apply_spec_option(sd_bus_message *message, const char *key, ServiceSp
         return 0;
 }
 
+typedef struct SpecOptions {
+        ServiceSpec *spec;
+        bool update;
+} SpecOptions;
+
+static int spec_option(sd_bus_message *message, const char *key, void *userdata, sd_bus_error *error) {
+        SpecOptions *o = userdata;
+
+        if (o->update && (streq(key, "ImageRepositoryType") || streq(key, "ServiceName")))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
+                                         "Option %s cannot be changed by UpdateService.", key);
+        return apply_spec_option(message, key, o->spec, o->update, error);
+}
+
 static int read_spec_options(sd_bus_message *message, ServiceSpec *spec, bool update, sd_bus_error *error) {
-        const char *key;
-        int r;
+        SpecOptions o = {.spec = spec, .update = update};
 
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *contents;
-
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_peek_type(message, NULL, &contents);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(message, 'v', contents);
-                if (r < 0)
-                        return r;
-
-                if (update && (streq(key, "ImageRepositoryType") || streq(key, "ServiceName")))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                 "Option %s cannot be changed by UpdateService.", key);
-
-                r = apply_spec_option(message, key, spec, update, error);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        return sd_bus_error_setf(
-                                error, BUS_ERROR_INVALID_REQUEST,
-                                "Unknown option '%s'. See org.apprunner1.Manager's introspection "
-                                "for the accepted App Runner field names.",
-                                key);
-
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
+        return bus_read_options(
+                message, spec_option, &o,
+                "see org.apprunner1.Manager's introspection for the accepted App Runner field "
+                "names.",
+                error);
 }
 
 static int reply_object_and_operation(sd_bus_message *message, const char *path, const Operation *op) {
@@ -508,13 +485,40 @@ static int reply_auto_scaling_path(sd_bus_message *message, const AutoScalingCon
         return sd_bus_reply_method_return(message, "o", path);
 }
 
+typedef struct AutoScalingLimits {
+        uint64_t max_concurrency;
+        uint64_t min_size;
+        uint64_t max_size;
+} AutoScalingLimits;
+
+static int auto_scaling_option(sd_bus_message *message, const char *key, void *userdata,
+                               sd_bus_error *error) {
+        AutoScalingLimits *limits = userdata;
+        uint64_t *target;
+
+        if (streq(key, "MaxConcurrency"))
+                target = &limits->max_concurrency;
+        else if (streq(key, "MinSize"))
+                target = &limits->min_size;
+        else if (streq(key, "MaxSize"))
+                target = &limits->max_size;
+        else
+                return 0;
+
+        int r = bus_read_variant_unsigned(message, key, UINT32_MAX, target, error);
+        return r < 0 ? r : 1;
+}
+
 static int method_create_auto_scaling(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(api_error_done) ApiError e = {};
-        uint64_t max_concurrency = MAX_CONCURRENCY_DEFAULT, min_size = MIN_SIZE_DEFAULT,
-                 max_size = MAX_SIZE_DEFAULT;
+        AutoScalingLimits limits = {
+                .max_concurrency = MAX_CONCURRENCY_DEFAULT,
+                .min_size = MIN_SIZE_DEFAULT,
+                .max_size = MAX_SIZE_DEFAULT,
+        };
         AutoScalingConfiguration *c;
-        const char *name, *key;
+        const char *name;
         int r;
 
         r = bus_check_write_access(message, error);
@@ -524,50 +528,13 @@ static int method_create_auto_scaling(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *contents;
-                uint64_t *target;
-
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "MaxConcurrency"))
-                        target = &max_concurrency;
-                else if (streq(key, "MinSize"))
-                        target = &min_size;
-                else if (streq(key, "MaxSize"))
-                        target = &max_size;
-                else
-                        return sd_bus_error_setf(
-                                error, BUS_ERROR_INVALID_REQUEST,
-                                "Unknown option '%s': expected MaxConcurrency, MinSize or MaxSize.", key);
-                r = sd_bus_message_peek_type(message, NULL, &contents);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(message, 'v', contents);
-                if (r < 0)
-                        return r;
-                r = bus_read_variant_unsigned(message, key, UINT32_MAX, target, error);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(message);
+        r = bus_read_options(message, auto_scaling_option, &limits,
+                             "expected MaxConcurrency, MinSize or MaxSize.", error);
         if (r < 0)
                 return r;
 
-        r = manager_create_auto_scaling(m, name, (unsigned)max_concurrency, (unsigned)min_size,
-                                        (unsigned)max_size, &c, &e);
+        r = manager_create_auto_scaling(m, name, (unsigned)limits.max_concurrency, (unsigned)limits.min_size,
+                                        (unsigned)limits.max_size, &c, &e);
         if (r < 0)
                 return bus_reply_api_error(error, &e);
         return reply_auto_scaling_path(message, c);
@@ -683,11 +650,32 @@ static int method_update_default_auto_scaling(sd_bus_message *message, void *use
         return reply_auto_scaling_path(message, c);
 }
 
+typedef struct ConnectionCredentials {
+        const char *username;
+        const char *password;
+} ConnectionCredentials;
+
+static int connection_option(sd_bus_message *message, const char *key, void *userdata, sd_bus_error *error) {
+        ConnectionCredentials *credentials = userdata;
+        const char **target;
+
+        if (streq(key, "Username"))
+                target = &credentials->username;
+        else if (streq(key, "Password"))
+                target = &credentials->password;
+        else
+                return 0;
+
+        int r = bus_read_variant_string(message, key, target, error);
+        return r < 0 ? r : 1;
+}
+
 static int method_create_connection(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(api_error_done) ApiError e = {};
         _cleanup_free_ char *path = NULL;
-        const char *name, *provider, *key, *username = NULL, *password = NULL;
+        ConnectionCredentials credentials = {};
+        const char *name, *provider;
         Connection *c;
         int r;
 
@@ -697,42 +685,12 @@ static int method_create_connection(sd_bus_message *message, void *userdata, sd_
         r = sd_bus_message_read(message, "ss", &name, &provider);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *contents;
-
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "Username") && !streq(key, "Password"))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST,
-                                                 "Unknown option '%s': expected Username or Password.", key);
-                r = sd_bus_message_peek_type(message, NULL, &contents);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(message, 'v', contents);
-                if (r < 0)
-                        return r;
-                r = bus_read_variant_string(message, key, streq(key, "Username") ? &username : &password,
-                                            error);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(message);
+        r = bus_read_options(message, connection_option, &credentials, "expected Username or Password.",
+                             error);
         if (r < 0)
                 return r;
 
-        r = manager_create_connection(m, name, provider, username, password, &c, &e);
+        r = manager_create_connection(m, name, provider, credentials.username, credentials.password, &c, &e);
         if (r < 0)
                 return bus_reply_api_error(error, &e);
         r = connection_object_path(c, &path);

@@ -158,6 +158,46 @@ int bus_read_variant_bool(sd_bus_message *message, const char *key, bool *ret, s
         return 0;
 }
 
+int bus_read_options(sd_bus_message *message, bus_option_func_t func, void *userdata, const char *allowed,
+                     sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key, *contents;
+
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(message, NULL, &contents);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_enter_container(message, 'v', contents);
+                if (r < 0)
+                        return r;
+
+                r = func(message, key, userdata, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_REQUEST, "Unknown option '%s': %s",
+                                                 key, allowed);
+
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total,
                    size_t *ret_start, size_t *ret_count, sd_bus_error *error) {
         size_t start = 0;

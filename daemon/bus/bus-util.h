@@ -27,6 +27,18 @@ int bus_read_variant_unsigned(sd_bus_message *message, const char *key, uint64_t
 int bus_read_variant_string(sd_bus_message *message, const char *key, const char **ret, sd_bus_error *error);
 int bus_read_variant_bool(sd_bus_message *message, const char *key, bool *ret, sd_bus_error *error);
 
+/* Called for each entry of an a{sv} option dictionary, with the message
+ * positioned inside the entry's variant. Returns 1 when the key was
+ * handled, 0 when it is unknown, or a negative errno. */
+typedef int (*bus_option_func_t)(sd_bus_message *message, const char *key, void *userdata,
+                                 sd_bus_error *error);
+
+/* Reads an a{sv} dictionary and calls func for every entry. An unknown key
+ * fails with InvalidRequest naming the key, followed by 'allowed', a
+ * sentence listing what is accepted. */
+int bus_read_options(sd_bus_message *message, bus_option_func_t func, void *userdata, const char *allowed,
+                     sd_bus_error *error);
+
 /* Pagination of list methods: NextToken is the decimal index of the next
  * item, checked against the list length. max_results 0 means the maximum. */
 int bus_parse_page(const char *next_token, uint32_t max_results, uint32_t limit, size_t total,

@@ -178,7 +178,7 @@ oom:
         return -ENOMEM;
 }
 
-/* Takes an instance out of the ingress and asks systemd to stop its unit,
+/* Takes an instance out of the ingress and requests that systemd stop its unit,
  * without waiting. */
 static void instance_stop_begin(Manager *m, Service *s, Instance *i) {
         instance_runtime_free(i);
@@ -1092,8 +1092,8 @@ static int init(Manager *m) {
                 sd_bus_error_free(&e);
         }
 
-        /* HAProxy may need a moment after the start job; the resync attaches
-         * the driver once it answers. */
+        /* HAProxy may need a moment after the start job, so the resync that
+         * attaches the driver is retried for up to 5 s. */
         for (unsigned k = 0; k < 50; k++) {
                 free(error);
                 error = NULL;

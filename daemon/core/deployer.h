@@ -2,10 +2,10 @@
 #pragma once
 
 /* The interface between the operations engine and the code that runs
- * services. The engine decides statuses; a deployer does the work of an
- * operation and reports how it ended through engine_operation_finished(),
- * exactly once per run() call, from the event loop (possibly before run()
- * returns). apprunnerd uses the image deployer (deployer-image.c); unit
+ * services. The engine decides statuses, and a deployer does the work of an
+ * operation. The deployer reports how the operation ended through
+ * engine_operation_finished(), exactly once per run() call, from the event
+ * loop (possibly before run() returns). apprunnerd uses the image deployer (deployer-image.c); unit
  * tests compile a deployer of their own. */
 
 #include <stdbool.h>

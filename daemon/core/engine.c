@@ -269,12 +269,12 @@ void engine_operation_finished(Manager *m, Operation *op, OperationStatus status
                 return;
 
         if (succeeded)
-                log_ids(LOG_INFO, s->id, NULL, op->id, "%s of service %s succeeded; service is %s.",
+                log_ids(LOG_INFO, s->id, NULL, op->id, "%s of service %s succeeded, service is %s.",
                         operation_type_to_string(op->type), s->name, service_status_to_string(s->status));
         else
-                log_ids(LOG_ERR, s->id, NULL, op->id, "%s of service %s ended %s: %s; service is %s.",
+                log_ids(LOG_ERR, s->id, NULL, op->id, "%s of service %s ended %s, service is %s: %s",
                         operation_type_to_string(op->type), s->name, operation_status_to_string(status),
-                        strna(message), service_status_to_string(s->status));
+                        service_status_to_string(s->status), strna(message));
 
         if (s->status == SERVICE_DELETED) {
                 remove_service(m, s);

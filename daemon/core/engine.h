@@ -4,9 +4,9 @@
 /* The operations engine is the only code that changes a service's Status.
  *
  * Every mutating request becomes an Operation. engine_start() checks that
- * no other operation is in progress (InvalidState otherwise), persists the
- * operation IN_PROGRESS and the service OPERATION_IN_PROGRESS, and returns;
- * the deployer's work starts from the event loop. When the deployer calls
+ * no other operation is in progress (InvalidState otherwise). It persists
+ * the operation IN_PROGRESS and the service OPERATION_IN_PROGRESS and
+ * returns, and the deployer's work starts later from the event loop. When the deployer calls
  * engine_operation_finished(), the engine sets the final statuses:
  *
  *   operation          SUCCEEDED          failed
@@ -27,8 +27,8 @@
 int engine_start(Manager *m, Service *s, OperationType type, ServiceSpec *spec, Operation **ret,
                  ApiError *e);
 
-/* status is SUCCEEDED, FAILED, ROLLBACK_SUCCEEDED or ROLLBACK_FAILED;
- * message says why it did not succeed (NULL on success). */
+/* Ends an operation with status SUCCEEDED, FAILED, ROLLBACK_SUCCEEDED or
+ * ROLLBACK_FAILED. message states why it did not succeed (NULL on success). */
 void engine_operation_finished(Manager *m, Operation *op, OperationStatus status, const char *message);
 
 /* Resumes or fails operations left IN_PROGRESS by a previous run, and

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The manager holds every resource in memory, owns the event loop, the bus
+/* The manager keeps every resource in memory, owns the event loop, the bus
  * connection and the state store, and implements the resource operations
  * that the D-Bus layer exposes. Functions that can fail because of the
  * caller's request return a negative errno and an ApiError describing it;
