@@ -317,6 +317,11 @@ static int new_auto_scaling(Manager *m, const char *name, unsigned revision, uns
         return 0;
 }
 
+static bool secret_is_referenced(const char *id, void *userdata) {
+        Connection *c = manager_find_connection_by_id(userdata, id);
+        return c && !c->deleted;
+}
+
 int manager_load(Manager *m) {
         static const char *const kind_names[_STORE_KIND_MAX] = {
                 "services", "operations", "auto scaling configurations", "connections"};
@@ -369,6 +374,12 @@ int manager_load(Manager *m) {
                 if (r < 0)
                         return r;
         }
+
+        /* A crash between storing a secret and its connection document, or
+         * between removing the two, leaves a secret that nothing refers to. */
+        r = secret_prune(m->state_dir, secret_is_referenced, m);
+        if (r < 0)
+                log_warning("Failed to remove unreferenced connection secrets: %s", strerror(-r));
 
         log_info("Loaded %zu services, %zu operations, %zu auto scaling configuration revisions, %zu "
                  "connections "

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -26,35 +27,35 @@ static int open_secrets_dir(const char *state_dir, char **ret_path) {
 }
 
 int secret_store(const char *state_dir, const char *id, const char *secret) {
-        _cleanup_free_ char *dir = NULL, *cred = NULL, *name = NULL, *errors = NULL;
+        _cleanup_free_ char *name = NULL, *errors = NULL, *encrypted = NULL, *creds_name = NULL;
         _cleanup_close_ int dir_fd = -1;
         int r;
 
-        dir_fd = open_secrets_dir(state_dir, &dir);
+        dir_fd = open_secrets_dir(state_dir, NULL);
         if (dir_fd < 0)
                 return dir_fd;
 
+        /* systemd-creds writes the (Base64) credential to stdout, and the file
+         * is written here with the same atomic rename as state documents: a
+         * crash leaves either no file or a whole one. */
         if (access(SYSTEMD_CREDS, X_OK) == 0) {
-                if (asprintf(&cred, "%s/%s.cred", dir, id) < 0 || asprintf(&name, "--name=%s", id) < 0)
+                if (asprintf(&creds_name, "--name=%s", id) < 0)
                         return -ENOMEM;
-                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"encrypt", name, (char *)"-", cred, NULL};
-                r = process_run(argv, secret, strlen(secret), NULL, &errors);
-                if (r == 0) {
-                        (void)chmod(cred, 0600);
-                        return 0;
+                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"encrypt", creds_name, (char *)"-", (char *)"-",
+                                NULL};
+                r = process_run(argv, secret, strlen(secret), &encrypted, &errors);
+                if (r == 0 && encrypted && encrypted[0] != '\0') {
+                        if (asprintf(&name, "%s.cred", id) < 0)
+                                return -ENOMEM;
+                        return store_write_file_atomic(dir_fd, name, encrypted, strlen(encrypted), 0600);
                 }
-                (void)unlink(cred);
                 log_info("systemd-creds could not encrypt the secret of connection %s (%s); storing it in a "
                          "root-only file instead.",
-                         id, r < 0 ? strerror(-r) : strempty(errors));
+                         id, r < 0 ? strerror(-r) : r > 0 ? strempty(errors) : "empty output");
         }
 
-        /* name may still hold the --name= argument of systemd-creds. */
-        free(name);
-        if (asprintf(&name, "%s.secret", id) < 0) {
-                name = NULL;
+        if (asprintf(&name, "%s.secret", id) < 0)
                 return -ENOMEM;
-        }
         return store_write_file_atomic(dir_fd, name, secret, strlen(secret), 0600);
 }
 
@@ -115,4 +116,49 @@ int secret_remove(const char *state_dir, const char *id) {
         snprintf(name, sizeof(name), "%s.secret", id);
         (void)unlinkat(dir_fd, name, 0);
         return 0;
+}
+
+int secret_prune(const char *state_dir, bool (*keep)(const char *id, void *userdata), void *userdata) {
+        _cleanup_close_ int dir_fd = -1;
+        _cleanup_free_ char *dir = NULL;
+        struct dirent *de;
+        DIR *d;
+        int removed = 0;
+
+        dir_fd = open_secrets_dir(state_dir, &dir);
+        if (dir_fd < 0)
+                return dir_fd;
+        d = fdopendir(dir_fd);
+        if (!d)
+                return -errno;
+        /* The DIR now owns the file descriptor. */
+        dir_fd = -1;
+
+        while ((de = readdir(d))) {
+                const char *name = de->d_name, *dot;
+                _cleanup_free_ char *id = NULL;
+
+                if (streq(name, ".") || streq(name, ".."))
+                        continue;
+                if (strncmp(name, ".#", 2) != 0) {
+                        dot = strrchr(name, '.');
+                        if (!dot || (!streq(dot, ".cred") && !streq(dot, ".secret")))
+                                continue;
+                        id = strndup(name, (size_t)(dot - name));
+                        if (!id) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        if (keep(id, userdata))
+                                continue;
+                }
+                if (unlinkat(dirfd(d), name, 0) < 0) {
+                        log_warning("Failed to remove %s/%s: %s", dir, name, strerror(errno));
+                        continue;
+                }
+                log_info("Removed %s/%s, which no stored connection refers to.", dir, name);
+                removed++;
+        }
+        closedir(d);
+        return removed;
 }

@@ -352,6 +352,9 @@ for path in "${tests[@]}"; do
                 tap_comment <"$log"
                 echo "# --- journalctl -b -n 200 inside the container"
                 in_container journalctl -b --no-pager -n 200 2>&1 | tap_comment || true
+                # CI keeps only the end of the log: repeat the reason there.
+                echo "# --- last lines of the output of $name"
+                tail -n 8 "$log" | tap_comment
         fi
 
         # All tests share one container, so report what a test left behind:

@@ -8,7 +8,8 @@
 #   - every create and delete that got a reply is still in effect,
 #   - every state document parses as JSON,
 #   - no temporary ".#" file is left and nothing was moved to corrupt/,
-#   - every stored connection has its secret, intact.
+#   - every stored connection has its secret, intact, and every secret
+#     belongs to a stored connection.
 # The request in flight at the kill may or may not have taken effect.
 # Finally it plants corrupt documents and checks that apprunnerd moves them
 # to /var/lib/apprunner/corrupt/ and names them in the journal.
@@ -136,6 +137,15 @@ check_connection_secrets() {
                         fail "connection $name ($id) has no secret in $STATE/secrets:"$'\n'"$(ls -la "$STATE/secrets")"
                 fi
                 assert_eq "$expected" "$secret" "secret of connection $name"
+        done
+
+        # The reverse: no secret outlives its connection document.
+        for file in "$STATE"/secrets/*; do
+                [[ -e $file ]] || continue
+                id=$(basename "$file")
+                id=${id%.*}
+                [[ -e $STATE/connections/$id.json ]] ||
+                        fail "secret $file belongs to no stored connection"
         done
 }
 

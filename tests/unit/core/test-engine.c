@@ -12,6 +12,7 @@
  * and systemd-creds encrypts. Then a tmpfs is mounted there, systemd-creds
  * rejects a key on tmpfs, and secrets.c falls back to a root-only file. */
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -929,11 +930,30 @@ static void test_connections(const char *secret_suffix) {
         api_error_done(&e);
         ASSERT_INT_EQ(manager_create_connection(m, "registry-three", "REGISTRY", "robot", "x", &c, &e), 0);
 
-        /* The secret survives a restart. */
+        /* The secret survives a restart. Files in secrets/ that no connection
+         * refers to (a crash between the secret and the document) and
+         * temporary files of an interrupted write are removed at load. */
         first_id = strdup(first->id);
         ASSERT(first_id);
         manager_free(m);
+        {
+                static const char *const strays[] = {"0123456789abcdef0123456789abcdef.secret",
+                                                     "fedcba9876543210fedcba9876543210.cred",
+                                                     ".#0123456789abcdef0123456789abcdef.cred.1.0"};
+                for (size_t i = 0; i < ELEMENTSOF(strays); i++) {
+                        _cleanup_free_ char *path = NULL;
+                        _cleanup_close_ int fd = -1;
+
+                        ASSERT(asprintf(&path, "%s/secrets/%s", dir, strays[i]) > 0);
+                        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                        ASSERT(fd >= 0);
+                }
+        }
         m = manager_start(dir, 0);
+        ASSERT(!secret_exists(dir, "0123456789abcdef0123456789abcdef", ".secret"));
+        ASSERT(!secret_exists(dir, "fedcba9876543210fedcba9876543210", ".cred"));
+        ASSERT(!secret_exists(dir, ".#0123456789abcdef0123456789abcdef", ".cred.1.0"));
+        ASSERT(secret_exists(dir, first_id, ".cred") || secret_exists(dir, first_id, ".secret"));
         first = manager_find_connection_by_id(m, first_id);
         ASSERT(first);
         erase_and_free(TAKE_PTR(secret));
