@@ -41,8 +41,8 @@ int secret_store(const char *state_dir, const char *id, const char *secret) {
         if (access(SYSTEMD_CREDS, X_OK) == 0) {
                 if (asprintf(&creds_name, "--name=%s", id) < 0)
                         return -ENOMEM;
-                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"encrypt", creds_name, (char *)"-", (char *)"-",
-                                NULL};
+                char *argv[] = {(char *)SYSTEMD_CREDS, (char *)"encrypt", creds_name,
+                                (char *)"-",           (char *)"-",       NULL};
                 r = process_run(argv, secret, strlen(secret), &encrypted, &errors);
                 if (r == 0 && encrypted && encrypted[0] != '\0') {
                         if (asprintf(&name, "%s.cred", id) < 0)
@@ -51,7 +51,10 @@ int secret_store(const char *state_dir, const char *id, const char *secret) {
                 }
                 log_info("systemd-creds could not encrypt the secret of connection %s (%s); storing it in a "
                          "root-only file instead.",
-                         id, r < 0 ? strerror(-r) : r > 0 ? strempty(errors) : "empty output");
+                         id,
+                         r < 0   ? strerror(-r)
+                         : r > 0 ? strempty(errors)
+                                 : "empty output");
         }
 
         if (asprintf(&name, "%s.secret", id) < 0)
