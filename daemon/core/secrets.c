@@ -35,8 +35,8 @@ int secret_store(const char *state_dir, const char *id, const char *secret) {
         if (dir_fd < 0)
                 return dir_fd;
 
-        /* systemd-creds writes the (Base64) credential to stdout, and the file
-         * is written here with the same atomic rename as state documents: a
+        /* systemd-creds writes the credential as Base64 text to stdout. The file
+         * is written here with the same atomic rename as state documents, so a
          * crash leaves either no file or a whole one. */
         if (access(SYSTEMD_CREDS, X_OK) == 0) {
                 if (asprintf(&creds_name, "--name=%s", id) < 0)
@@ -159,7 +159,10 @@ int secret_prune(const char *state_dir, bool (*keep)(const char *id, void *userd
                         log_warning("Failed to remove %s/%s: %s", dir, name, strerror(errno));
                         continue;
                 }
-                log_info("Removed %s/%s, which no stored connection refers to.", dir, name);
+                if (id)
+                        log_info("Removed %s/%s because no stored connection refers to it.", dir, name);
+                else
+                        log_info("Removed %s/%s, left by an interrupted write.", dir, name);
                 removed++;
         }
         closedir(d);
