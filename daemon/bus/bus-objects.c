@@ -249,6 +249,8 @@ static int service_get_instances(sd_bus *bus, const char *path, const char *inte
 static int service_get_stat_t(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const ServiceStats *st = &((Service *)userdata)->stats;
+
+        manager_refresh_stats(bus_manager);
         uint64_t v = streq(property, "RequestCount")   ? st->requests
                      : streq(property, "Responses2xx") ? st->responses_2xx
                      : streq(property, "Responses3xx") ? st->responses_3xx
@@ -260,6 +262,8 @@ static int service_get_stat_t(sd_bus *bus, const char *path, const char *interfa
 static int service_get_stat_u(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const ServiceStats *st = &((Service *)userdata)->stats;
+
+        manager_refresh_stats(bus_manager);
         unsigned v = streq(property, "ActiveRequests")   ? st->active
                      : streq(property, "QueuedRequests") ? st->queued
                                                          : st->average_response_ms;
@@ -355,14 +359,14 @@ const sd_bus_vtable service_vtable[] = {
         SD_BUS_PROPERTY("ImageDigest", "s", property_get_string_ptr, offsetof(Service, image_digest), EC),
         SD_BUS_PROPERTY("OperationId", "s", property_get_string_ptr, offsetof(Service, operation_id), EC),
         SD_BUS_PROPERTY("Instances", "a(sssqs)", service_get_instances, 0, EC),
-        SD_BUS_PROPERTY("RequestCount", "t", service_get_stat_t, 0, EC),
-        SD_BUS_PROPERTY("Responses2xx", "t", service_get_stat_t, 0, EC),
-        SD_BUS_PROPERTY("Responses3xx", "t", service_get_stat_t, 0, EC),
-        SD_BUS_PROPERTY("Responses4xx", "t", service_get_stat_t, 0, EC),
-        SD_BUS_PROPERTY("Responses5xx", "t", service_get_stat_t, 0, EC),
-        SD_BUS_PROPERTY("ActiveRequests", "u", service_get_stat_u, 0, EC),
-        SD_BUS_PROPERTY("QueuedRequests", "u", service_get_stat_u, 0, EC),
-        SD_BUS_PROPERTY("AverageResponseTimeMs", "u", service_get_stat_u, 0, EC),
+        SD_BUS_PROPERTY("RequestCount", "t", service_get_stat_t, 0, 0),
+        SD_BUS_PROPERTY("Responses2xx", "t", service_get_stat_t, 0, 0),
+        SD_BUS_PROPERTY("Responses3xx", "t", service_get_stat_t, 0, 0),
+        SD_BUS_PROPERTY("Responses4xx", "t", service_get_stat_t, 0, 0),
+        SD_BUS_PROPERTY("Responses5xx", "t", service_get_stat_t, 0, 0),
+        SD_BUS_PROPERTY("ActiveRequests", "u", service_get_stat_u, 0, 0),
+        SD_BUS_PROPERTY("QueuedRequests", "u", service_get_stat_u, 0, 0),
+        SD_BUS_PROPERTY("AverageResponseTimeMs", "u", service_get_stat_u, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("StartDeployment", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", operation_id),
                                 method_service_start_deployment, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckForImageUpdate", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", operation_id),

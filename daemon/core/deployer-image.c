@@ -1128,6 +1128,41 @@ static void done(Manager *m) {
         m->deployer_data = NULL;
 }
 
+static int refresh_stats(Manager *m) {
+        DeployerState *st = state(m);
+        IngressStats *stats = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!st || !st->ingress)
+                return -ENOENT;
+        r = ingress_stats(st->ingress, &stats, &n);
+        if (r < 0)
+                return r;
+
+        /* A service without a backend (paused, or not routed yet) has none. */
+        for (size_t k = 0; k < m->n_services; k++)
+                m->services[k]->stats = (ServiceStats){};
+        for (size_t k = 0; k < n; k++) {
+                Service *s = manager_find_service_by_id(m, stats[k].service_id);
+
+                if (!s)
+                        continue;
+                s->stats = (ServiceStats){
+                        .requests = stats[k].requests,
+                        .responses_2xx = stats[k].http_2xx,
+                        .responses_3xx = stats[k].http_3xx,
+                        .responses_4xx = stats[k].http_4xx,
+                        .responses_5xx = stats[k].http_5xx,
+                        .active = stats[k].current,
+                        .queued = stats[k].queued,
+                        .average_response_ms = stats[k].avg_response_ms,
+                };
+        }
+        ingress_stats_free(stats, n);
+        return 0;
+}
+
 const Deployer image_deployer = {
         .name = "image",
         .init = init,
@@ -1135,4 +1170,5 @@ const Deployer image_deployer = {
         .run = run,
         .reconcile = reconcile,
         .image_changed = image_changed,
+        .refresh_stats = refresh_stats,
 };

@@ -38,6 +38,9 @@ struct Deployer {
         /* Resolves the image behind the service's tag and returns whether
          * its digest differs from the deployed one. */
         int (*image_changed)(Manager *m, Service *s, bool *ret_changed, char **ret_error);
+        /* Stores the current ingress figures in each service's stats. May be
+         * NULL. */
+        int (*refresh_stats)(Manager *m);
 };
 
 extern const Deployer image_deployer;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "deployer.h"
 #include "engine.h"
@@ -386,6 +387,25 @@ int manager_load(Manager *m) {
                  "from %s.",
                  m->n_services, m->n_operations, m->n_auto_scaling, m->n_connections, m->state_dir);
         return 0;
+}
+
+void manager_refresh_stats(Manager *m) {
+        struct timespec ts;
+        uint64_t now_usec;
+        int r;
+
+        if (!m->deployer || !m->deployer->refresh_stats)
+                return;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return;
+        now_usec = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+        if (m->stats_refreshed_usec != 0 && now_usec - m->stats_refreshed_usec < STATS_MAX_AGE_USEC)
+                return;
+        m->stats_refreshed_usec = now_usec;
+
+        r = m->deployer->refresh_stats(m);
+        if (r < 0)
+                log_debug("Failed to read the ingress figures: %s", strerror(-r));
 }
 
 /* Lookups */

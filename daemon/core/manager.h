@@ -54,6 +54,8 @@ typedef struct Manager {
 
         const Deployer *deployer;
         void *deployer_data;
+
+        uint64_t stats_refreshed_usec; /* CLOCK_MONOTONIC of the last refresh, 0 = never */
 } Manager;
 
 int manager_new(const char *state_dir, const char *runtime_dir, Manager **ret);
@@ -69,6 +71,12 @@ int manager_save_service(Manager *m, Service *s);
 int manager_save_operation(Manager *m, Operation *o);
 int manager_save_auto_scaling(Manager *m, AutoScalingConfiguration *c);
 int manager_save_connection(Manager *m, Connection *c);
+
+/* Refreshes every service's ingress figures (Service.stats) through the
+ * deployer, at most once per STATS_MAX_AGE_USEC: reading all the figures of
+ * one service then costs one query to HAProxy. */
+#define STATS_MAX_AGE_USEC (1000 * 1000ULL)
+void manager_refresh_stats(Manager *m);
 
 /* Lookups; a service may be given by ARN, id or name. */
 Service *manager_find_service(Manager *m, const char *key);

@@ -75,6 +75,27 @@ assert_contains "$journal" "Started instance" "apprunnerd's lines, found by APPR
 log "the ingress routes $url to the instance"
 wait_until 20 ingress_returns "$url" "hello v1"
 
+log "the Service object counts the requests that passed the ingress"
+service_path=$(manager_call GetService s "$name" | jq -r '.data[0]')
+service_stat() {
+        bus_property "$service_path" org.apprunner1.Service "$1" | jq -r .data
+}
+# The figures are read from HAProxy at most once per second, so each
+# reading waits for the previous one to expire.
+sleep 1.1
+requests_before=$(service_stat RequestCount)
+ok_before=$(service_stat Responses2xx)
+for _ in 1 2 3 4 5; do
+        curl -fsS -o /dev/null --max-time 5 -H "Host: $url" http://127.0.0.1/ || fail "request through the ingress failed"
+done
+curl -s -o /dev/null --max-time 5 -H "Host: $url" http://127.0.0.1/no-such-page
+sleep 1.1
+requests_after=$(service_stat RequestCount)
+assert_eq 6 "$((requests_after - requests_before))" "RequestCount after six requests (before: $requests_before)"
+assert_eq 5 "$(($(service_stat Responses2xx) - ok_before))" "Responses2xx after five pages"
+[[ $(service_stat Responses4xx) -ge 1 ]] || fail "Responses4xx is $(service_stat Responses4xx) after a 404"
+assert_eq 0 "$(service_stat QueuedRequests)" "QueuedRequests when idle"
+
 log "pause-service stops the instance and the URL answers 503"
 op=$(apprunnerctl pause-service --service-arn "$name" | jq -r .OperationId)
 assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 60
