@@ -33,7 +33,8 @@ struct HealthCheck {
         char *last_reason;
 
         sd_event_source *interval_source;
-        uint64_t probe_start_usec; /* CLOCK_MONOTONIC */
+        uint64_t probe_start_usec;           /* CLOCK_MONOTONIC */
+        uint64_t counted_failure_start_usec; /* start of the last failed probe that counted */
         bool probe_running;
 
         /* TCP probe */

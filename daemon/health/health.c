@@ -5,7 +5,8 @@
  * Each check owns a one-shot interval timer. It fires first at creation time, starts a probe, and
  * is re-armed when the probe ends, for Interval seconds after that probe started, or for at once if
  * the probe took longer. Probes therefore never overlap, and their start times are Interval apart
- * as long as Timeout < Interval.
+ * as long as Timeout < Interval. Before the first state change, a failed probe that does not count
+ * is retried HEALTH_STARTUP_RETRY_USEC after it started.
  *
  * The user's callback may free the check. health_check_free() finds 'in_callback' set and only sets
  * 'free_requested'; health_check_probe_done() releases the check after the callback returns. */
@@ -64,8 +65,8 @@ static int on_interval(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void health_check_schedule_next(HealthCheck *hc) {
-        uint64_t next = hc->probe_start_usec + hc->settings.interval_sec * USEC_PER_SEC;
+static void health_check_schedule_next(HealthCheck *hc, uint64_t delay_usec) {
+        uint64_t next = hc->probe_start_usec + delay_usec;
         int r;
 
         r = sd_event_source_set_time(hc->interval_source, next);
@@ -79,6 +80,7 @@ static void health_check_schedule_next(HealthCheck *hc) {
 }
 
 void health_check_probe_done(HealthCheck *hc, const char *failure) {
+        uint64_t interval_usec = hc->settings.interval_sec * USEC_PER_SEC;
         HealthState new_state = hc->state;
 
         hc->probe_running = false;
@@ -87,6 +89,19 @@ void health_check_probe_done(HealthCheck *hc, const char *failure) {
                 if (free_and_strdup(&hc->last_reason, failure) < 0)
                         log_debug("Health check %s: out of memory, keeping the previous failure reason.",
                                   hc->description);
+
+                /* Until the first state change, a failed probe is retried soon, but failures count
+                 * at most once per Interval: an instance is found healthy shortly after its app
+                 * listens, and found unhealthy no sooner than with one probe per Interval. */
+                if (hc->state == HEALTH_UNKNOWN && hc->n_failures_in_row > 0 &&
+                    hc->probe_start_usec < hc->counted_failure_start_usec + interval_usec) {
+                        log_debug(
+                                "Health check %s: probe failed before the first state change, retrying: %s",
+                                hc->description, failure);
+                        health_check_schedule_next(hc, MIN(HEALTH_STARTUP_RETRY_USEC, interval_usec));
+                        return;
+                }
+                hc->counted_failure_start_usec = hc->probe_start_usec;
                 hc->n_passes_in_row = 0;
                 if (hc->n_failures_in_row < UINT_MAX)
                         hc->n_failures_in_row++;
@@ -104,7 +119,10 @@ void health_check_probe_done(HealthCheck *hc, const char *failure) {
                           hc->n_passes_in_row);
         }
 
-        health_check_schedule_next(hc);
+        if (failure && new_state == HEALTH_UNKNOWN)
+                health_check_schedule_next(hc, MIN(HEALTH_STARTUP_RETRY_USEC, interval_usec));
+        else
+                health_check_schedule_next(hc, interval_usec);
 
         if (new_state == hc->state)
                 return;

@@ -4,8 +4,11 @@
 /* Health checks of one instance, with App Runner's HealthCheckConfiguration semantics.
  *
  * A check probes an IPv4 address and port every Interval seconds, starting with one probe as soon
- * as the event loop runs. A TCP probe passes when a non-blocking connect(2) completes within
- * Timeout. An HTTP probe sends "GET <Path>" with libcurl and passes when a 2xx or 3xx status line
+ * as the event loop runs. Until the first state change, a failed probe is retried every
+ * HEALTH_STARTUP_RETRY_USEC, and failures count at most once per Interval, so that an app that
+ * starts listening late is found healthy within a fraction of a second, and a dead one is found
+ * unhealthy no sooner than without the retries. A TCP probe passes when a non-blocking connect(2) completes
+ * within Timeout. An HTTP probe sends "GET <Path>" with libcurl and passes when a 2xx or 3xx status line
  * arrives within Timeout; redirects are not followed. Passes and failures in a row are counted
  * against HealthyThreshold and UnhealthyThreshold, and the callback runs on every state change.
  *
@@ -43,6 +46,8 @@ typedef struct HealthSettings {
 #define HEALTH_HEALTHY_THRESHOLD_DEFAULT   1U
 #define HEALTH_UNHEALTHY_THRESHOLD_DEFAULT 5U
 #define HEALTH_PATH_DEFAULT                "/"
+/* Delay of a retried probe before the first state change, in microseconds. */
+#define HEALTH_STARTUP_RETRY_USEC (250 * 1000ULL)
 /* Maximum length of Path in bytes, chosen here because App Runner documents none. It keeps the
  * request line well below the 8 KiB default limits of nginx (large_client_header_buffers) and
  * Apache httpd (LimitRequestLine 8190). */

@@ -359,6 +359,31 @@ static void test_tcp_refused(sd_event *e) {
         close(fd);
 }
 
+static void test_tcp_late_listener(sd_event *e) {
+        uint16_t port;
+        int fd = closed_port(&port);
+        HealthSettings s = fast_settings(HEALTH_PROTOCOL_TCP, NULL);
+        Recorder rec = {};
+        double start = now_sec();
+
+        /* The app listens 0.6 s after the check starts, well within one Interval. */
+        s.interval_sec = 5;
+        s.unhealthy_threshold = 2;
+        ASSERT_TRUE(health_check_new(e, &s, loopback(), port, on_health, &rec, &rec.hc) >= 0);
+        run_until(e, NULL, 0, 0.6);
+        ASSERT_TRUE(rec.n_events == 0);
+        ASSERT_TRUE(listen(fd, 8) == 0);
+        run_until(e, &rec.n_events, 1, 6);
+
+        ASSERT_TRUE(rec.n_events == 1);
+        ASSERT_TRUE(rec.states[0] == HEALTH_HEALTHY);
+        /* Retried every 250 ms, not after the 5 s Interval. */
+        ASSERT_TRUE(rec.times[0] - start < 1.2);
+
+        health_check_free(rec.hc);
+        close(fd);
+}
+
 static void test_tcp_timeout(sd_event *e) {
         StuckListener l;
         HealthSettings s = fast_settings(HEALTH_PROTOCOL_TCP, NULL);
@@ -681,6 +706,7 @@ int main(void) {
         RUN(test_new_rejects_invalid(e));
         RUN(test_tcp_pass(e));
         RUN(test_tcp_refused(e));
+        RUN(test_tcp_late_listener(e));
         RUN(test_tcp_timeout(e));
         RUN(test_http_pass(e));
         RUN(test_http_status(e, 500, HEALTH_UNHEALTHY, "HTTP status 500"));
