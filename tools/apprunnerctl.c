@@ -310,8 +310,59 @@ static int service_operation(Context *c, const char *method) {
         return print_object(c, "Service", path, SERVICE_INTERFACE, service_from_properties, operation_id);
 }
 
+static int get_service_path(Context *c, const char *service, char **ret_path);
+
 static int verb_delete_service(Context *c) {
-        return service_operation(c, "DeleteService");
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *before_path = NULL;
+        json_object *before = NULL, *props = NULL, *service, *response;
+        const char *path, *operation_id;
+        int status, r;
+
+        /* A deletion with nothing to stop can finish, and remove the object,
+         * before the object is read after the call. The service is read
+         * first, so that the output can describe it in that case. */
+        status = get_service_path(c, document_string(c, "ServiceArn"), &before_path);
+        if (status != 0)
+                return status;
+        status = get_object(c, before_path, SERVICE_INTERFACE, service_from_properties, &before);
+        if (status != 0)
+                return status;
+
+        status = new_manager_call(c, "DeleteService", &m);
+        if (status == 0) {
+                r = sd_bus_message_append(m, "s", document_string(c, "ServiceArn"));
+                status = r < 0 ? append_failed(c, r) : call(c, m, &reply);
+        }
+        if (status == 0)
+                status = read_reply(c, reply, "os", &path, &operation_id);
+        if (status != 0) {
+                json_object_put(before);
+                return status;
+        }
+
+        r = bus_get_all_properties(c->bus, path, SERVICE_INTERFACE, &error, &props);
+        if (r >= 0) {
+                json_object_put(before);
+                service = service_from_properties(props);
+                json_object_put(props);
+                if (!service) {
+                        fprintf(stderr, "Out of memory.\n");
+                        return EXIT_OTHER_FAILURE;
+                }
+        } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                service = before;
+                json_object_object_add(service, "Status", json_object_new_string("DELETED"));
+        } else {
+                json_object_put(before);
+                return print_bus_error(c, &error, r);
+        }
+
+        response = json_object_new_object();
+        json_object_object_add(response, "Service", service);
+        json_object_object_add(response, "OperationId", json_object_new_string(operation_id));
+        return print_response(response);
 }
 
 static int verb_pause_service(Context *c) {

@@ -44,8 +44,13 @@ assert_eq CREATE_FAILED "$(service_status missing-tag)" "service status"
 assert_contains "$(operation_field "$op" StatusMessage)" "oci:$layout:nope" "StatusMessage names the image"
 assert_no_leftovers "left behind by a service with a missing tag"
 
+# Deleting a CREATE_FAILED service has nothing to stop, so the Service
+# object can be gone before apprunnerctl reads it after the call.
 for name in exits-at-once missing-tag; do
-        delete_service "$name"
+        deleted=$(apprunnerctl delete-service --service-arn "$name") || fail "delete-service $name failed"
+        assert_eq "$name" "$(jq -r .Service.ServiceName <<<"$deleted")" "ServiceName in the delete-service output"
+        [[ $(jq -r .OperationId <<<"$deleted") =~ ^[0-9a-f-]{36}$ ]] ||
+                fail "no OperationId in the delete-service output: $deleted"
         wait_until 60 service_gone "$name"
 done
 assert_no_leftovers "left behind after delete-service"
