@@ -83,12 +83,18 @@ static uint32_t document_uint32(Context *c, const char *name, uint32_t default_v
         return (uint32_t)json_object_get_int64(v);
 }
 
-static bool document_boolean(Context *c, const char *name) {
+/* Returns the boolean member 'name' of the request, or 'fallback' when it
+ * is not given: App Runner's default for that member. */
+static bool document_boolean_default(Context *c, const char *name, bool fallback) {
         json_object *v = NULL;
 
         if (!json_object_object_get_ex(c->document, name, &v))
-                return false;
+                return fallback;
         return json_object_get_boolean(v);
+}
+
+static bool document_boolean(Context *c, const char *name) {
+        return document_boolean_default(c, name, false);
 }
 
 /* Calling the daemon. */
@@ -644,7 +650,7 @@ static int verb_delete_auto_scaling_configuration(Context *c) {
 
 static int append_auto_scaling_configuration_filter(Context *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "sb", document_string(c, "AutoScalingConfigurationName"),
-                                     (int)document_boolean(c, "LatestOnly"));
+                                     (int)document_boolean_default(c, "LatestOnly", true));
 }
 
 static int verb_list_auto_scaling_configurations(Context *c) {

@@ -222,7 +222,7 @@ static const Field list_auto_scaling_configurations_fields[] = {
         {"AutoScalingConfigurationName", FIELD_STRING, FIELD_ARGUMENT, NULL,
          "--auto-scaling-configuration-name", "NAME", "list only the revisions of this name"},
         {"LatestOnly", FIELD_BOOLEAN, FIELD_ARGUMENT, NULL, "--latest-only", NULL,
-         "list only the latest active revision of each name"},
+         "list only the latest active revision of each name; the default, as in App Runner"},
         MAX_RESULTS_FIELD("1..100"),
         NEXT_TOKEN_FIELD,
         {},

@@ -576,6 +576,10 @@ static int method_list_auto_scaling(sd_bus_message *message, void *userdata, sd_
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_auto_scaling; i++) {
                 AutoScalingConfiguration *c = m->auto_scaling[i];
+
+                /* As in App Runner, deleted revisions are not listed. */
+                if (!c->active)
+                        continue;
                 if (*filter && !streq(c->name, filter))
                         continue;
                 if (latest_only && manager_latest_auto_scaling(m, c->name) != c)

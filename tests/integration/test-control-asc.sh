@@ -131,12 +131,15 @@ r3=$(create_revision web-api 2 MinSize u 2 MaxSize u 3)
 r3_arn=$(revision_property "$r3" AutoScalingConfigurationArn)
 assert_eq 3 "$(revision_property "$r3" AutoScalingConfigurationRevision)"
 
-log "apprunnerctl lists with a name filter and --latest-only"
+log "apprunnerctl lists with a name filter and --latest-only, which is the default"
 created_names+=(other-asc)
 create_revision other-asc >/dev/null
-list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuration-name web-api)
+list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuration-name web-api --no-latest-only)
 assert_eq "1 2 3" "$(jq -r '[.AutoScalingConfigurationSummaryList[].AutoScalingConfigurationRevision] | join(" ")' <<<"$list")" \
         "revisions listed for web-api"
+list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuration-name web-api)
+assert_eq "3" "$(jq -r '[.AutoScalingConfigurationSummaryList[].AutoScalingConfigurationRevision] | join(" ")' <<<"$list")" \
+        "revisions listed for web-api without --latest-only"
 assert_eq web-api "$(jq -r '[.AutoScalingConfigurationSummaryList[].AutoScalingConfigurationName] | unique | join(" ")' <<<"$list")" \
         "names listed with the web-api filter"
 list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuration-name web-api --latest-only)
@@ -196,6 +199,9 @@ assert_eq false "$(revision_property "$r1" Latest)"
 assert_eq true "$(revision_property "$r3" Latest)" "Latest of revision 3 after revision 1 was deleted"
 assert_eq "$r1" "$(get_revision "$r1_arn")" "a deleted revision stays readable by its ARN"
 assert_bus_error org.apprunner1.Error.ResourceNotFound "$r1_arn" DeleteAutoScalingConfiguration "'$r1_arn'" false
+list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuration-name web-api --no-latest-only)
+assert_eq "2 3" "$(jq -r '[.AutoScalingConfigurationSummaryList[].AutoScalingConfigurationRevision] | join(" ")' <<<"$list")" \
+        "revisions listed after revision 1 was deleted"
 
 log "delete the latest revision through the ARN ending in the name"
 output=$(apprunnerctl delete-auto-scaling-configuration --auto-scaling-configuration-arn "$arn_prefix/web-api")
