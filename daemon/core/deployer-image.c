@@ -645,6 +645,12 @@ static void deployment_switch_traffic(Deployment *d, Service *s) {
         free(s->previous_image_digest);
         s->previous_image_digest = s->image_digest;
         s->image_digest = strdup(d->image->manifest_digest);
+        /* An image loaded from the store (resume) has no source digest, and
+         * is the version that served before. */
+        if (d->image->source_digest)
+                (void)free_and_strdup(&s->image_source_digest, d->image->source_digest);
+        else if (!streq_ptr(s->image_digest, s->previous_image_digest))
+                (void)free_and_strdup(&s->image_source_digest, NULL);
         s->generation = d->generation;
         (void)manager_save_service(m, s);
 
@@ -997,7 +1003,9 @@ static int image_changed(Manager *m, Service *s, bool *ret_changed, char **ret_e
         erase_and_free(password);
         if (r < 0)
                 return r;
-        *ret_changed = !streq_ptr(digest, s->image_digest);
+        /* Services stored before the source digest was kept have only the
+         * manifest digest, which is the same for OCI images. */
+        *ret_changed = !streq_ptr(digest, s->image_source_digest ?: s->image_digest);
         return 0;
 }
 

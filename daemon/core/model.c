@@ -139,6 +139,7 @@ Service *service_free(Service *s) {
         free(s->url_id);
         service_spec_done(&s->spec);
         free(s->image_digest);
+        free(s->image_source_digest);
         free(s->previous_image_digest);
         free(s->operation_id);
         free(s);

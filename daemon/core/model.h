@@ -134,7 +134,10 @@ struct Service {
         usec_t deleted_at;
 
         ServiceSpec spec;
-        char *image_digest;          /* manifest digest of the serving version */
+        char *image_digest; /* manifest digest of the serving version */
+        /* Digest of the serving version at its source (the registry's, which
+         * differs for Docker images that skopeo converted). NULL when not known. */
+        char *image_source_digest;
         char *previous_image_digest; /* kept in the image store for rollback */
         char *operation_id;          /* operation in progress, NULL when none */
         /* Incremented by every deployment that switches traffic; instances

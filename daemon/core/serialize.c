@@ -263,6 +263,7 @@ int service_to_json(const Service *s, json_object **ret) {
         TRY(add_uint(o, "UpdatedAt", s->updated_at));
         TRY(add_uint(o, "DeletedAt", s->deleted_at));
         TRY(add_string(o, "ImageDigest", s->image_digest));
+        TRY(add_string(o, "ImageSourceDigest", s->image_source_digest));
         TRY(add_string(o, "PreviousImageDigest", s->previous_image_digest));
         TRY(add_string(o, "OperationId", s->operation_id));
         TRY(add_uint(o, "Generation", s->generation));
@@ -306,6 +307,7 @@ static int service_from_json_internal(json_object *doc, Service *s) {
         TRY(get_uint(doc, "UpdatedAt", false, UINT64_MAX, &s->updated_at));
         TRY(get_uint(doc, "DeletedAt", false, UINT64_MAX, &s->deleted_at));
         TRY(get_string(doc, "ImageDigest", false, &s->image_digest));
+        TRY(get_string(doc, "ImageSourceDigest", false, &s->image_source_digest));
         TRY(get_string(doc, "PreviousImageDigest", false, &s->previous_image_digest));
         TRY(get_string(doc, "OperationId", false, &s->operation_id));
         TRY(get_unsigned(doc, "Generation", false, &s->generation));

@@ -18,6 +18,7 @@ ResolvedImage *resolved_image_free(ResolvedImage *i) {
                 return NULL;
         free(i->reference);
         free(i->manifest_digest);
+        free(i->source_digest);
         free(i->config_digest);
         strv_free(i->layer_dirs);
         image_config_done(&i->config);

@@ -17,6 +17,10 @@ typedef struct ImageConfig {
 typedef struct ResolvedImage {
         char *reference;       /* the ImageIdentifier as the user gave it */
         char *manifest_digest; /* "sha256:..." of the platform manifest */
+        /* Digest of that manifest at the source, as image_store_resolve_digest()
+         * returns it. It differs from manifest_digest when skopeo converted a
+         * Docker image to OCI media types. NULL when unknown (image_store_load). */
+        char *source_digest;
         char *config_digest;
         char **layer_dirs; /* unpacked layer directories, bottom layer first */
         ImageConfig config;

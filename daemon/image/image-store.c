@@ -519,8 +519,18 @@ static int pull_oci_layout(ImageStore *s, const char *identifier, ResolvedImage 
         if (r < 0)
                 return image_error(ret_error, r, identifier, "%s", strna(clause));
 
-        if (ret)
-                return import_layout(s, identifier, layout_fd, tag, digest, ret, ret_error);
+        if (ret) {
+                r = import_layout(s, identifier, layout_fd, tag, digest, ret, ret_error);
+                if (r < 0)
+                        return r;
+                /* A layout is read as it is, so both digests are the same. */
+                (*ret)->source_digest = strdup((*ret)->manifest_digest);
+                if (!(*ret)->source_digest) {
+                        *ret = resolved_image_free(*ret);
+                        return -ENOMEM;
+                }
+                return 0;
+        }
 
         r = oci_layout_resolve(layout_fd, tag, digest, &manifest_digest, &manifest, &size, &clause);
         if (r < 0)
@@ -533,7 +543,7 @@ static int pull_registry(ImageStore *s, const char *identifier, const RegistryCr
                          ResolvedImage **ret, char **ret_manifest_digest, char **ret_error) {
         _cleanup_(registry_reference_done) RegistryReference ref = {};
         _cleanup_(work_dir_removep) char *work_dir = NULL;
-        _cleanup_free_ char *layout = NULL, *clause = NULL;
+        _cleanup_free_ char *layout = NULL, *clause = NULL, *source_digest = NULL;
         _cleanup_close_ int layout_fd = -1;
         int r;
 
@@ -555,15 +565,23 @@ static int pull_registry(ImageStore *s, const char *identifier, const RegistryCr
                 .credentials = creds,
         };
 
+        r = registry_resolve_digest(&c, &ref, &source_digest, &clause);
+        if (r < 0)
+                return image_error(ret_error, r, identifier, "%s", strna(clause));
         if (!ret) {
-                r = registry_resolve_digest(&c, &ref, ret_manifest_digest, &clause);
-                return r < 0 ? image_error(ret_error, r, identifier, "%s", strna(clause)) : 0;
+                *ret_manifest_digest = TAKE_PTR(source_digest);
+                return 0;
         }
 
-        /* NOTE: skopeo converts Docker schema 2 images to OCI media types
-         * when writing the layout, so their manifest_digest differs from
-         * the registry's digest that image_store_resolve_digest() returns.
-         * OCI images keep their digest. */
+        /* The copy names the manifest that was just resolved, so a tag that
+         * moves in between cannot mix two versions. skopeo converts Docker
+         * schema 2 images to OCI media types when writing the layout, so
+         * their manifest_digest differs from the registry's digest, which
+         * is kept as source_digest. OCI images keep their digest. */
+        free(ref.digest);
+        ref.digest = strdup(source_digest);
+        if (!ref.digest)
+                return -ENOMEM;
         r = registry_copy_to_layout(&c, &ref, &layout, &clause);
         if (r < 0)
                 return image_error(ret_error, r, identifier, "%s", strna(clause));
@@ -572,7 +590,11 @@ static int pull_registry(ImageStore *s, const char *identifier, const RegistryCr
         if (r < 0)
                 return image_error(ret_error, r, identifier, "%s", strna(clause));
 
-        return import_layout(s, identifier, layout_fd, "image", NULL, ret, ret_error);
+        r = import_layout(s, identifier, layout_fd, "image", NULL, ret, ret_error);
+        if (r < 0)
+                return r;
+        (*ret)->source_digest = TAKE_PTR(source_digest);
+        return 0;
 }
 
 static int pull_or_resolve(ImageStore *s, const char *identifier, const char *repository_type,

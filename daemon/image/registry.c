@@ -158,6 +158,11 @@ static int write_authfile(const SkopeoContext *c, const char *host, char **ret_p
                 json_object_object_add(auths, host, entry);
         }
 
+        /* A second call in the same work directory replaces the file. */
+        if (unlink(path) < 0 && errno != ENOENT) {
+                r = -errno;
+                goto finish;
+        }
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 r = -errno;

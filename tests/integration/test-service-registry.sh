@@ -91,6 +91,39 @@ assert_fail apprunnerctl wait operation-complete --operation-id "$op" --timeout 
 assert_eq CREATE_FAILED "$(service_status reg-missing)" "service status with a missing tag"
 assert_contains "$(operation_field "$op" StatusMessage)" "$registry/hello:v9" "StatusMessage names the tag"
 
+log "a Docker-format image is unchanged until a new one is pushed under its tag"
+# skopeo stores Docker schema 2 images with OCI media types, so the digest in
+# the image store differs from the registry's. CheckForImageUpdate must
+# compare the registry's digest, or it would deploy the same image again.
+build_image "$work/layout" v2 "hello v2"
+skopeo copy --quiet --format v2s2 --dest-tls-verify=false --dest-creds 'tester:s3cret pass' \
+        "oci:$work/layout:v1" "docker://$registry/docker-hello:live"
+at_exit "delete_service_quietly reg-docker"
+source_config=$(jq -cn --arg id "$registry/docker-hello:live" --arg arn "$good" '{ImageRepository: {
+        ImageIdentifier: $id, ImageRepositoryType: "REGISTRY", ImageConfiguration: {Port: "8080"}},
+        AuthenticationConfiguration: {ConnectionArn: $arn}, AutoDeploymentsEnabled: true}')
+op=$(apprunnerctl create-service --service-name reg-docker --source-configuration "$source_config" | jq -r .OperationId)
+assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 120
+docker_url=$(apprunnerctl describe-service --service-arn reg-docker | jq -r .Service.ServiceUrl)
+wait_until 20 ingress_returns "$docker_url" "hello v1"
+docker_path=$(manager_call GetService s reg-docker | jq -r '.data[0]')
+check_image() {
+        busctl --json=short call "$APPRUNNER_BUS_NAME" "$docker_path" org.apprunner1.Service CheckForImageUpdate |
+                jq -r '.data[0]'
+}
+assert_eq "" "$(check_image)" "operation started by CheckForImageUpdate for an unchanged Docker image"
+
+skopeo copy --quiet --format v2s2 --dest-tls-verify=false --dest-creds 'tester:s3cret pass' \
+        "oci:$work/layout:v2" "docker://$registry/docker-hello:live"
+op=$(check_image)
+[[ -n $op ]] || fail "CheckForImageUpdate started no deployment after a new image was pushed"
+assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 120
+assert_eq START_DEPLOYMENT "$(operation_field "$op" Type)" "type of the operation"
+wait_until 20 ingress_returns "$docker_url" "hello v2"
+assert_eq "" "$(check_image)" "operation started by CheckForImageUpdate right after the deployment"
+delete_service reg-docker
+wait_until 60 service_gone reg-docker
+
 log "the failed services leave no units, namespaces or mounts"
 good_instance=$(apprunnerctl list-instances --service-arn reg-good | jq -r '.Instances[0].InstanceId')
 found=$(leftovers | grep -v -e 'reg\\x2dgood' -e "$good_instance" || true)

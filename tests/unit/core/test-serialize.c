@@ -124,6 +124,7 @@ static Service *full_service(void) {
         s->deleted_at = 0;
         full_spec(&s->spec);
         s->image_digest = xstrdup(DIGEST);
+        s->image_source_digest = xstrdup(DIGEST_OLD);
         s->previous_image_digest = xstrdup(DIGEST_OLD);
         s->operation_id = xstrdup(OPERATION_ID);
         s->generation = 4;
@@ -155,6 +156,7 @@ static void assert_service_equal(const Service *a, const Service *b) {
         ASSERT(a->updated_at == b->updated_at);
         ASSERT(a->deleted_at == b->deleted_at);
         ASSERT_STR_EQ(a->image_digest, b->image_digest);
+        ASSERT_STR_EQ(a->image_source_digest, b->image_source_digest);
         ASSERT_STR_EQ(a->previous_image_digest, b->previous_image_digest);
         ASSERT_STR_EQ(a->operation_id, b->operation_id);
         ASSERT_INT_EQ(a->generation, b->generation);

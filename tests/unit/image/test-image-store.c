@@ -151,6 +151,7 @@ static void test_oci_layout(const char *layout) {
 
         assert(image_store_resolve_digest(s, v1, "OCI_LAYOUT", NULL, &digest, &error) == 0);
         assert(streq(digest, a->manifest_digest));
+        assert(streq(a->source_digest, a->manifest_digest));
 
         /* By digest: same manifest, same layer directories, nothing unpacked again. */
         base_inode = inode_of(a->layer_dirs[0]);
@@ -400,7 +401,29 @@ static void test_registry(const char *layout, const char *local_v1_digest) {
                 printf("error: %s\n", error);
         assert(r == 0);
         assert(streq(digest, local_v1_digest));
+        assert(streq(image->source_digest, local_v1_digest));
         assert_no_work_leftovers(root);
+
+        /* A Docker schema 2 image: skopeo converts it to OCI media types in
+         * the store, so only source_digest matches what resolving returns. */
+        {
+                _cleanup_free_ char *docker_id = NULL, *docker_digest = NULL;
+                _cleanup_(resolved_image_freep) ResolvedImage *docker = NULL;
+
+                assert(asprintf(&docker_id, "%s/apprunner/busybox-docker:v1", host) >= 0);
+                run("skopeo copy --quiet --format v2s2 --dest-tls-verify=false oci:%s:v1 docker://%s",
+                    layout, docker_id);
+                r = image_store_pull(s, docker_id, "REGISTRY", NULL, &docker, &error);
+                if (r < 0)
+                        printf("error: %s\n", error);
+                assert(r == 0);
+                check_v1_image(docker);
+                assert(!streq(docker->manifest_digest, docker->source_digest));
+                r = image_store_resolve_digest(s, docker_id, "REGISTRY", NULL, &docker_digest, &error);
+                assert(r == 0);
+                assert(streq(docker_digest, docker->source_digest));
+                assert_no_work_leftovers(root);
+        }
 
         expect_pull_error(s, missing, "REGISTRY", NULL, "manifest unknown");
         expect_pull_error(s, "busybox:v1", "REGISTRY", NULL, "not of the form");
