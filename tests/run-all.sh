@@ -13,6 +13,11 @@
 #                executable for FUZZ_SECONDS
 #   format       clang-format --dry-run --Werror over daemon/ tools/ tests/
 #   integration  tests/integration/run.sh build (needs root)
+#   vm           tests/vm/run.sh build (needs root): boots Debian 12 in
+#                qemu with the build installed and checks that the kernel
+#                enforces instances' CPU and memory limits. The first run
+#                downloads a kernel and packages into VM_CACHE_DIR
+#                (default /var/cache/apprunner-vm).
 #
 # A failing step does not stop later steps, except that a step whose build
 # failed skips its tests. Exits 1 if any step failed. Each step's output is
@@ -28,7 +33,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 LOG_DIR=${LOG_DIR:-out/run-all}
-STEPS=${STEPS:-gcc asan clang-werror fuzz format integration}
+STEPS=${STEPS:-gcc asan clang-werror fuzz format integration vm}
 JOBS=$(nproc)
 
 mkdir -p "$LOG_DIR"
@@ -197,6 +202,17 @@ if step_selected integration; then
                 skip_step integration "gcc-build failed"
         else
                 run_step integration tests/integration/run.sh build
+        fi
+fi
+
+if step_selected vm; then
+        if ! step_selected gcc && [[ ! -f build/build.ninja ]]; then
+                skip_step vm "no build/"
+                any_failed=1
+        elif step_selected gcc && [[ ${step_results[0]} != PASS ]]; then
+                skip_step vm "gcc-build failed"
+        else
+                run_step vm tests/vm/run.sh build
         fi
 fi
 

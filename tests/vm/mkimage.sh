@@ -58,7 +58,7 @@ die() {
 }
 
 info() {
-        echo "# $*"
+        echo "$*"
 }
 
 [[ $# -eq 1 ]] || die "usage: $0 CACHE_DIR"
@@ -102,9 +102,9 @@ fetch_kernel() {
         info "downloading $package"
         rm -rf "$cache_dir/kernel"
         work=$(mktemp -d "$cache_dir/kernel.XXXXXX")
-        # apt-get download writes as user _apt when it can.
-        chmod 0755 "$work"
-        (cd "$work" && apt-get download "$package" >/dev/null) || die "apt-get download $package failed"
+        # apt-get would download as user _apt, who cannot write into a
+        # directory of root's.
+        (cd "$work" && apt-get download -o APT::Sandbox::User=root "$package" >/dev/null) || die "apt-get download $package failed"
         dpkg -x "$work"/"$package"_*.deb "$work/tree"
         [[ -f $work/tree/boot/vmlinuz-$version ]] || die "$package has no /boot/vmlinuz-$version"
         mv "$work/tree/boot/vmlinuz-$version" "$work/vmlinuz"
