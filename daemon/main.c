@@ -154,6 +154,8 @@ static int run(int argc, char *argv[]) {
         r = engine_resume(m);
         if (r < 0)
                 goto finish;
+        if (m->deployer->resumed)
+                m->deployer->resumed(m);
 
         r = autodeploy_start(m);
         if (r < 0)

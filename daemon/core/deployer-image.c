@@ -1100,8 +1100,22 @@ static int init(Manager *m) {
                 sd_bus_error_free(&e);
         }
 
-        /* HAProxy may need a moment after the start job, so the resync that
-         * attaches the driver is retried for up to 5 s. */
+        return 0;
+}
+
+/* Attaches the ingress driver once reconcile() has put the adopted
+ * instances back into the desired state. A resync before that would delete
+ * the servers of a running HAProxy that serve after a daemon restart. */
+static void resumed(Manager *m) {
+        DeployerState *st = state(m);
+        _cleanup_free_ char *error = NULL;
+        int r = -ENOENT;
+
+        if (!st || !st->ingress)
+                return;
+
+        /* HAProxy may need a moment after the start job, so the resync is
+         * retried for up to 5 s. */
         for (unsigned k = 0; k < 50; k++) {
                 free(error);
                 error = NULL;
@@ -1112,7 +1126,6 @@ static int init(Manager *m) {
         }
         if (r < 0)
                 log_warning("The ingress is not reachable yet: %s", strna(error));
-        return 0;
 }
 
 static void done(Manager *m) {
@@ -1177,6 +1190,7 @@ const Deployer image_deployer = {
         .done = done,
         .run = run,
         .reconcile = reconcile,
+        .resumed = resumed,
         .image_changed = image_changed,
         .refresh_stats = refresh_stats,
 };

@@ -34,6 +34,8 @@ struct Deployer {
         /* Called at start for each service without an operation in
          * progress: adopt running instances, start missing ones. */
         int (*reconcile)(Manager *m, Service *s);
+        /* Called once after every service was reconciled. May be NULL. */
+        void (*resumed)(Manager *m);
 
         /* Resolves the image behind the service's tag and returns whether
          * its digest differs from the deployed one. */

@@ -180,13 +180,8 @@ sleep 1
 restart_apprunnerd
 sleep 1
 load_stop "$load"
-# TODO: the failures are not checked, because apprunnerd's startup deletes
-# every server from HAProxy before it adopts the running instances. The
-# image deployer's init() attaches the ingress driver with ingress_resync()
-# while no instance is in the desired state, and engine_resume() adds the
-# adopted instances back later, so requests in between get 503. Check for
-# zero failures once the adopted instances are in place before the resync.
 log "failed requests during the restart of apprunnerd: $load_failed of $load_total"
+assert_eq 0 "$load_failed" "requests that failed during the restart of apprunnerd"
 wait_until 10 ingress_returns_page "$alpha_url" "alpha page"
 assert_eq "200 alpha page" "$(ingress_request "$alpha_url")" "response for $alpha_url after the restart of apprunnerd"
 assert_eq "200 beta page" "$(ingress_request "$beta_url")" "response for $beta_url after the restart of apprunnerd"
