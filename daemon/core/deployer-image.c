@@ -661,6 +661,42 @@ static void deployment_switch_traffic(Deployment *d, Service *s) {
                 on_drain_timer(NULL, 0, d);
 }
 
+/* Removes the images that no service serves, keeps for rollback or runs in
+ * an instance. Does nothing while another deployment is in progress: its
+ * image may be pulled but not referenced yet, and collecting it would pull
+ * the layers from under its new instances. The next deployment to finish
+ * collects instead. */
+static void collect_images(Manager *m, Deployment *finishing) {
+        _cleanup_free_ char **keep = NULL;
+        size_t n = 0, size = 1;
+
+        for (size_t k = 0; k < m->n_services; k++) {
+                Service *s = m->services[k];
+
+                if (s->deployment && s->deployment != finishing)
+                        return;
+                size += 2;
+                for (Instance *i = s->instances; i; i = i->next)
+                        size++;
+        }
+
+        keep = calloc(size, sizeof(char *));
+        if (!keep)
+                return;
+        for (size_t k = 0; k < m->n_services; k++) {
+                Service *s = m->services[k];
+
+                if (s->image_digest)
+                        keep[n++] = s->image_digest;
+                if (s->previous_image_digest)
+                        keep[n++] = s->previous_image_digest;
+                for (Instance *i = s->instances; i; i = i->next)
+                        if (i->image_digest)
+                                keep[n++] = i->image_digest;
+        }
+        (void)image_store_gc(state(m)->images, keep);
+}
+
 static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         Deployment *d = userdata;
         Manager *m = d->manager;
@@ -694,21 +730,7 @@ static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata
                 service_remove_instance(s, i);
         }
 
-        /* Keep the serving and the previous version for rollback. */
-        {
-                char **keep = calloc(2 * m->n_services + 1, sizeof(char *));
-                size_t n = 0;
-                if (keep) {
-                        for (size_t k = 0; k < m->n_services; k++) {
-                                if (m->services[k]->image_digest)
-                                        keep[n++] = m->services[k]->image_digest;
-                                if (m->services[k]->previous_image_digest)
-                                        keep[n++] = m->services[k]->previous_image_digest;
-                        }
-                        (void)image_store_gc(state(m)->images, keep);
-                        free(keep);
-                }
-        }
+        collect_images(m, d);
 
         deployment_finish(d, OPERATION_SUCCEEDED, NULL);
         (void)update_routes(m);
