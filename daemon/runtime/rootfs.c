@@ -69,7 +69,8 @@ static void read_fs_context_messages(int fs_fd, char *buffer, size_t size) {
 }
 
 /* Returns -EOPNOTSUPP when the kernel has no "lowerdir+" parameter (before
- * Linux 6.8), so the caller can fall back. */
+ * Linux 6.8) or rejects the overlay with EINVAL, so the caller can fall
+ * back to mount(2). */
 static int mount_fsconfig(char *const *layer_dirs, const char *upper, const char *work, const char *merged,
                           char **ret_error) {
         _cleanup_close_ int fs_fd = -1, mount_fd = -1;
@@ -96,6 +97,16 @@ static int mount_fsconfig(char *const *layer_dirs, const char *upper, const char
             fsconfig(fs_fd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
             fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
                 int r = -errno;
+
+                /* Before Linux 6.5 overlayfs has no fs_context of its own: the
+                 * kernel accepts every parameter above as a legacy mount option
+                 * and only the create step rejects "lowerdir+" with EINVAL. The
+                 * fallback mount(2) then reports any other invalid option. */
+                if (r == -EINVAL) {
+                        log_debug("overlayfs rejected the new mount API for %s, falling back to mount(2).",
+                                  merged);
+                        return -EOPNOTSUPP;
+                }
 
                 read_fs_context_messages(fs_fd, messages, sizeof(messages));
                 return error_set(ret_error, r, "Failed to create the overlay for %s: %s (%s).", merged,

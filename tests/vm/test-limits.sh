@@ -29,20 +29,7 @@ mkdir -p "$IT_SCRATCH"
 rm -rf "$layout"
 cp -a "$VM_SHARED/layout" "$layout"
 at_exit "rm -rf '$layout'"
-
-# TODO: remove this drop-in once apprunnerd mounts instance roots on kernels
-# before 6.5 (test-overlay-mount.sh fails until then). There, overlayfs has
-# no fs_context of its own, so fsconfig() accepts "lowerdir+" and only
-# FSCONFIG_CMD_CREATE fails with EINVAL, which rootfs.c does not take as
-# "unsupported". With fsopen() failing with ENOSYS, apprunnerd falls back
-# to mount(2). Debian 12's kernel is 6.1.
-dropin=/run/systemd/system/apprunnerd.service.d/vm-legacy-overlay-mount.conf
-mkdir -p "${dropin%/*}"
-printf '[Service]\nSystemCallFilter=~fsopen:ENOSYS\n' >"$dropin"
-at_exit "rm -f '$dropin'; systemctl daemon-reload; systemctl restart apprunnerd.service"
-systemctl daemon-reload
-restart_apprunnerd
-log "vm: NOTE: apprunnerd runs with $dropin: fsopen() fails with ENOSYS, so instance roots are mounted with mount(2)"
+start_apprunnerd
 
 source_config=$(jq -cn --arg id "oci:$layout:limits" '{ImageRepository: {ImageIdentifier: $id,
         ImageRepositoryType: "OCI_LAYOUT", ImageConfiguration: {Port: "8080"}}}')
