@@ -1031,6 +1031,69 @@ static int image_changed(Manager *m, Service *s, bool *ret_changed, char **ret_e
         return 0;
 }
 
+#define INGRESS_SOCKET_UNIT       "apprunner-ingress.socket"
+#define INGRESS_SOCKET_DROPIN_DIR "/run/systemd/system/" INGRESS_SOCKET_UNIT ".d"
+#define INGRESS_SOCKET_DROPIN     INGRESS_SOCKET_DROPIN_DIR "/50-apprunnerd-listen.conf"
+
+/* Points apprunner-ingress.socket at [Ingress] ListenAddress and ListenPort
+ * with a runtime drop-in. When the drop-in changes, systemd reloads its
+ * units, and an active socket is restarted on the new address (which
+ * restarts apprunner-ingress.service, as it requires the socket). */
+static int configure_ingress_socket(Manager *m) {
+        _cleanup_free_ char *content = NULL, *current = NULL, *active = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        if (asprintf(&content,
+                     "# Written by apprunnerd from [Ingress] ListenAddress and ListenPort.\n"
+                     "[Socket]\n"
+                     "ListenStream=\n"
+                     "ListenStream=%s:%u\n",
+                     m->config.listen_address, m->config.listen_port) < 0)
+                return -ENOMEM;
+
+        f = fopen(INGRESS_SOCKET_DROPIN, "re");
+        if (f) {
+                (void)getdelim(&current, &size, '\0', f);
+                fclose(f);
+        }
+        if (streq_ptr(current, content))
+                return 0;
+
+        if (mkdir(INGRESS_SOCKET_DROPIN_DIR, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", INGRESS_SOCKET_DROPIN_DIR);
+        {
+                _cleanup_close_ int dir_fd =
+                        open(INGRESS_SOCKET_DROPIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dir_fd < 0)
+                        return log_error_errno(errno, "Failed to open %s: %m", INGRESS_SOCKET_DROPIN_DIR);
+                r = store_write_file_atomic(dir_fd, "50-apprunnerd-listen.conf", content, strlen(content),
+                                            0644);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write %s: %m", INGRESS_SOCKET_DROPIN);
+        }
+        log_info("The ingress listens on %s:%u (%s).", m->config.listen_address, m->config.listen_port,
+                 INGRESS_SOCKET_DROPIN);
+
+        r = systemd_reload(m->bus, &e);
+        if (r < 0) {
+                log_warning("Failed to reload systemd's units: %s", e.message ?: strerror(-r));
+                sd_bus_error_free(&e);
+                return r;
+        }
+        if (systemd_unit_active_state(m->bus, INGRESS_SOCKET_UNIT, &active) >= 0 &&
+            streq(active, "active")) {
+                r = systemd_restart_unit(m->bus, INGRESS_SOCKET_UNIT, &e);
+                if (r < 0)
+                        log_warning("Failed to restart %s: %s", INGRESS_SOCKET_UNIT,
+                                    e.message ?: strerror(-r));
+                sd_bus_error_free(&e);
+        }
+        return 0;
+}
+
 static int init(Manager *m) {
         DeployerState *st;
         _cleanup_free_ char *images = NULL, *ipam_path = NULL, *run_dir = NULL, *error = NULL;
@@ -1088,6 +1151,7 @@ static int init(Manager *m) {
                 .queue_timeout_sec = m->config.queue_timeout_sec,
                 .request_timeout_sec = m->config.request_timeout_sec,
                 .metrics_port = m->config.metrics_port,
+                .inherited_listener = true,
         };
         r = ingress_new(&o, &st->ingress);
         if (r < 0)
@@ -1115,6 +1179,7 @@ static int init(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch unit signals: %m");
 
+                (void)configure_ingress_socket(m);
                 r = systemd_start_unit(m->bus, "apprunner-ingress.service", &e);
                 if (r < 0)
                         log_warning("Failed to start apprunner-ingress.service: %s",

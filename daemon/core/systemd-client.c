@@ -196,6 +196,16 @@ int systemd_start_unit(sd_bus *bus, const char *name, sd_bus_error *error) {
                                   "ss", name, "replace");
 }
 
+int systemd_restart_unit(sd_bus *bus, const char *name, sd_bus_error *error) {
+        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "RestartUnit", error,
+                                  NULL, "ss", name, "replace");
+}
+
+int systemd_reload(sd_bus *bus, sd_bus_error *error) {
+        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload", error, NULL,
+                                  "");
+}
+
 int systemd_unit_active_state(sd_bus *bus, const char *name, char **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -34,6 +34,10 @@ int systemd_start_instance(sd_bus *bus, const InstanceUnit *u, sd_bus_error *err
 /* Stops a unit; a unit that does not exist counts as stopped. */
 int systemd_stop_unit(sd_bus *bus, const char *name, sd_bus_error *error);
 int systemd_start_unit(sd_bus *bus, const char *name, sd_bus_error *error);
+/* Queues a restart job for the unit; a stopped unit is started. */
+int systemd_restart_unit(sd_bus *bus, const char *name, sd_bus_error *error);
+/* Reloads systemd's unit files (daemon-reload) and returns when it is done. */
+int systemd_reload(sd_bus *bus, sd_bus_error *error);
 /* Returns the ActiveState of a unit, "inactive" when it is not loaded. */
 int systemd_unit_active_state(sd_bus *bus, const char *name, char **ret);
 /* Subscribes to unit signals so that PropertiesChanged arrives. */

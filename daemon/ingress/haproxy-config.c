@@ -76,15 +76,18 @@ static void render_global(Ingress *i, FILE *f, const char *hash) {
 }
 
 static void render_frontends(Ingress *i, FILE *f) {
+        fputs("\n"
+              "frontend fe_http\n",
+              f);
+        if (i->inherited_listener)
+                fputs("        bind \"${" INGRESS_BIND_ENV "}\"\n", f);
+        else
+                fprintf(f, "        bind %s:%u\n", i->listen_address, i->listen_port);
         fprintf(f,
-                "\n"
-                "frontend fe_http\n"
-                "        bind %s:%u\n"
                 "        http-request set-var(txn.backend) req.hdr(host),field(1,:),lower,map(%s,%s)\n"
                 "        use_backend %%[var(txn.backend)]\n"
                 "        default_backend %s\n",
-                i->listen_address, i->listen_port, i->map_path, INGRESS_NOT_FOUND_BACKEND,
-                INGRESS_NOT_FOUND_BACKEND);
+                i->map_path, INGRESS_NOT_FOUND_BACKEND, INGRESS_NOT_FOUND_BACKEND);
 
         if (i->metrics_port == 0)
                 return;
@@ -252,10 +255,13 @@ static int write_atomic(const char *path, const char *content) {
         return 0;
 }
 
-/* Runs argv with stdout and stderr captured into *ret_output. Returns the
- * exit status (0..255), or a negative errno if the program could not be
+/* Runs argv with stdout and stderr captured into *ret_output, in the
+ * daemon's environment plus extra_env ("NAME=value", may be NULL). Returns
+ * the exit status (0..255), or a negative errno if the program could not be
  * started or did not exit normally. */
-static int run_capture(char *const argv[], char **ret_output) {
+static int run_capture(char *const argv[], const char *extra_env, char **ret_output) {
+        _cleanup_free_ char **envp = NULL;
+        size_t n_env = 0;
         _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int rfd = -1;
         posix_spawn_file_actions_t fa;
@@ -276,7 +282,19 @@ static int run_capture(char *const argv[], char **ret_output) {
         (void)posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
         (void)posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
         (void)posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        while (environ[n_env])
+                n_env++;
+        envp = calloc(n_env + 2, sizeof(char *));
+        if (!envp) {
+                posix_spawn_file_actions_destroy(&fa);
+                close(pipefd[1]);
+                return -ENOMEM;
+        }
+        memcpy(envp, environ, n_env * sizeof(char *));
+        if (extra_env)
+                envp[n_env] = (char *)extra_env;
+
+        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
         if (r != 0)
@@ -319,7 +337,7 @@ int ingress_metrics_available(Ingress *i) {
         if (i->prometheus >= 0)
                 return i->prometheus;
 
-        r = run_capture(argv, &out);
+        r = run_capture(argv, NULL, &out);
         if (r < 0)
                 return log_debug_errno(r, "Failed to run %s -vv: %m", i->haproxy_path);
         if (r != 0)
@@ -366,7 +384,15 @@ int ingress_write_config(Ingress *i, char **ret_error) {
                 return ingress_error(ret_error, r, "Failed to write %s: %s", i->config_path, strerror(-r));
 
         char *argv[] = {i->haproxy_path, (char *)"-c", (char *)"-q", (char *)"-f", tmp, NULL};
-        r = run_capture(argv, &out);
+        /* `haproxy -c` parses the bind address but does not bind it, so it
+         * checks the inherited listener's line with the configured address. */
+        _cleanup_free_ char *bind_env = NULL;
+        if (i->inherited_listener &&
+            asprintf(&bind_env, INGRESS_BIND_ENV "=%s:%u", i->listen_address, i->listen_port) < 0) {
+                (void)unlink(tmp);
+                return -ENOMEM;
+        }
+        r = run_capture(argv, bind_env, &out);
         if (r != 0) {
                 (void)unlink(tmp);
                 if (r < 0)

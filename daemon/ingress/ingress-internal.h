@@ -33,6 +33,7 @@ struct Ingress {
         char *run_dir;
         char *listen_address;
         uint16_t listen_port;
+        bool inherited_listener;
         uint16_t metrics_port;
         unsigned queue_timeout_sec;
         unsigned request_timeout_sec;

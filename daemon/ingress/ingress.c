@@ -112,6 +112,7 @@ int ingress_new(const IngressOptions *o, Ingress **ret) {
                 return -ENOMEM;
         i->prometheus = -1;
         i->listen_port = o->listen_port;
+        i->inherited_listener = o->inherited_listener;
         i->metrics_port = o->metrics_port;
         i->queue_timeout_sec = o->queue_timeout_sec;
         i->request_timeout_sec = o->request_timeout_sec;

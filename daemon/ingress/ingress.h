@@ -25,6 +25,7 @@
  * well under a millisecond, a reload up to 15 s in the worst case. */
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,7 +39,15 @@ typedef struct IngressOptions {
         unsigned request_timeout_sec; /* default `timeout server` for routes that set 0 */
         uint16_t metrics_port;        /* 0 = off; Prometheus text at http://127.0.0.1:<port>/metrics */
         const char *haproxy_path;     /* NULL = /usr/sbin/haproxy, used for `haproxy -c` and `-vv` */
+        /* The HTTP listener is a socket that HAProxy inherits as file
+         * descriptor 3 from apprunner-ingress.socket, so that it stays open
+         * while HAProxy restarts. The configuration then binds
+         * "${INGRESS_BIND_ENV}", which apprunner-ingress.service sets to
+         * fd@3, and `haproxy -c` gets listen_address:listen_port instead. */
+        bool inherited_listener;
 } IngressOptions;
+
+#define INGRESS_BIND_ENV "APPRUNNER_INGRESS_BIND"
 
 typedef enum RouteState {
         ROUTE_RUNNING,

@@ -141,12 +141,13 @@ bus_property() {
 # leftovers
 # Prints one line per resource that apprunnerd creates for services and must
 # remove when they are deleted: units named apprunner-* other than
-# apprunner-ingress.service, network namespaces /run/netns/apprunner-*, and
+# apprunner-ingress.service and .socket, network namespaces /run/netns/apprunner-*, and
 # mounts below /var/lib/apprunner.
 # Prints nothing when nothing is left.
 leftovers() {
         systemctl list-units --all --plain --no-legend --no-pager 'apprunner-*' |
-                awk '$1 != "apprunner-ingress.service" { print "unit " $1 " " $3 "/" $4 }'
+                awk '$1 != "apprunner-ingress.service" && $1 != "apprunner-ingress.socket" {
+                        print "unit " $1 " " $3 "/" $4 }'
 
         local netns
         for netns in /run/netns/apprunner-*; do
