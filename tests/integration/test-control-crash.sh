@@ -252,7 +252,7 @@ log "a truncated document is moved to corrupt/ and named in the journal"
 truncated_id=0123456789abcdef0123456789abcdef
 invalid_id=fedcba9876543210fedcba9876543210
 at_exit "rm -f '$STATE'/corrupt/auto-scaling-configurations-$truncated_id.json.* '$STATE'/corrupt/auto-scaling-configurations-$invalid_id.json.*"
-some_revision=$(find "$STATE/auto-scaling-configurations" -name '*.json' | head -n1)
+some_revision=$(find "$STATE/auto-scaling-configurations" -name '*.json' -print -quit)
 head -c 40 "$some_revision" >"$STATE/auto-scaling-configurations/$truncated_id.json"
 # Valid JSON that is not an auto scaling configuration.
 echo '{"unrelated": true}' >"$STATE/auto-scaling-configurations/$invalid_id.json"
