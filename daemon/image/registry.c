@@ -223,6 +223,12 @@ static char *last_error_line(char *output) {
 /* Runs skopeo with argv (argv[0] is ignored). On success returns its stdout
  * when ret_stdout is set; on failure returns -EIO with the message of its
  * last stderr line in *ret_error_line. */
+/* Bounds on one skopeo command, so that a registry that stops answering
+ * fails the operation ("context deadline exceeded") instead of holding it
+ * forever. A copy moves whole layers, so it gets much longer. */
+#define SKOPEO_INSPECT_TIMEOUT "--command-timeout=2m"
+#define SKOPEO_COPY_TIMEOUT    "--command-timeout=30m"
+
 static int skopeo_run(const SkopeoContext *c, char **argv, char **ret_stdout, size_t *ret_size,
                       char **ret_error_line) {
         _cleanup_free_ char *stdout_path = NULL, *stderr_path = NULL, *home = NULL, *tmpdir = NULL;
@@ -306,13 +312,10 @@ int registry_copy_to_layout(const SkopeoContext *c, const RegistryReference *ref
                 return r;
 
         char *argv[] = {
-                NULL,
-                (char *)"copy",
-                (char *)"--quiet",
-                authfile_arg,
-                (char *)(c->insecure ? "--src-tls-verify=false" : "--src-tls-verify=true"),
-                source,
-                destination,
+                NULL,           (char *)SKOPEO_COPY_TIMEOUT,
+                (char *)"copy", (char *)"--quiet",
+                authfile_arg,   (char *)(c->insecure ? "--src-tls-verify=false" : "--src-tls-verify=true"),
+                source,         destination,
                 NULL,
         };
 
@@ -350,6 +353,7 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
 
         char *argv[] = {
                 NULL,
+                (char *)SKOPEO_INSPECT_TIMEOUT,
                 (char *)"inspect",
                 (char *)"--raw",
                 authfile_arg,
