@@ -220,18 +220,21 @@ static char *last_error_line(char *output) {
         return strdup(line);
 }
 
-/* Runs skopeo with argv (argv[0] is ignored). On success returns its stdout
- * when ret_stdout is set; on failure returns -EIO with the message of its
- * last stderr line in *ret_error_line. */
 /* Bounds on one skopeo command, so that a registry that stops answering
  * fails the operation ("context deadline exceeded") instead of holding it
  * forever. A copy moves whole layers, so it gets much longer. */
-#define SKOPEO_INSPECT_TIMEOUT "--command-timeout=2m"
-#define SKOPEO_COPY_TIMEOUT    "--command-timeout=30m"
+#define SKOPEO_INSPECT_TIMEOUT "2m"
+#define SKOPEO_COPY_TIMEOUT    "30m"
 
-static int skopeo_run(const SkopeoContext *c, char **argv, char **ret_stdout, size_t *ret_size,
-                      char **ret_error_line) {
+/* Runs skopeo with argv (argv[0] is ignored) and --command-timeout=timeout. On success returns its stdout
+ * when ret_stdout is set; on failure returns -EIO with the message of its
+ * last stderr line in *ret_error_line. */
+static int skopeo_run(const SkopeoContext *c, const char *timeout, char **argv, char **ret_stdout,
+                      size_t *ret_size, char **ret_error_line) {
         _cleanup_free_ char *stdout_path = NULL, *stderr_path = NULL, *home = NULL, *tmpdir = NULL;
+        _cleanup_free_ char *timeout_arg = NULL;
+        _cleanup_free_ char **full_argv = NULL;
+        size_t n;
         _cleanup_free_ char *output = NULL;
         _cleanup_close_ int out_fd = -1, err_fd = -1;
         size_t size;
@@ -255,7 +258,17 @@ static int skopeo_run(const SkopeoContext *c, char **argv, char **ret_stdout, si
                 (char *)"LANG=C.UTF-8",
                 NULL,
         };
-        argv[0] = (char *)c->skopeo;
+        /* The global option goes before the command. argv[0] is NULL. */
+        n = 1;
+        while (argv[n])
+                n++;
+        full_argv = calloc(n + 2, sizeof(char *));
+        if (!full_argv || asprintf(&timeout_arg, "--command-timeout=%s", timeout) < 0)
+                return -ENOMEM;
+        full_argv[0] = (char *)c->skopeo;
+        full_argv[1] = timeout_arg;
+        for (size_t k = 1; k < n; k++)
+                full_argv[k + 1] = argv[k];
 
         pid = fork();
         if (pid < 0)
@@ -265,7 +278,7 @@ static int skopeo_run(const SkopeoContext *c, char **argv, char **ret_stdout, si
                 if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
                     dup2(err_fd, STDERR_FILENO) < 0)
                         _exit(126);
-                execve(c->skopeo, argv, envp);
+                execve(c->skopeo, full_argv, envp);
                 dprintf(STDERR_FILENO, "cannot execute %s: %s\n", c->skopeo, strerror(errno));
                 _exit(127);
         }
@@ -312,14 +325,17 @@ int registry_copy_to_layout(const SkopeoContext *c, const RegistryReference *ref
                 return r;
 
         char *argv[] = {
-                NULL,           (char *)SKOPEO_COPY_TIMEOUT,
-                (char *)"copy", (char *)"--quiet",
-                authfile_arg,   (char *)(c->insecure ? "--src-tls-verify=false" : "--src-tls-verify=true"),
-                source,         destination,
+                NULL,
+                (char *)"copy",
+                (char *)"--quiet",
+                authfile_arg,
+                (char *)(c->insecure ? "--src-tls-verify=false" : "--src-tls-verify=true"),
+                source,
+                destination,
                 NULL,
         };
 
-        r = skopeo_run(c, argv, NULL, NULL, &error_line);
+        r = skopeo_run(c, SKOPEO_COPY_TIMEOUT, argv, NULL, NULL, &error_line);
         if (r < 0) {
                 (void)set_error(ret_error, "skopeo copy failed: %s", strna(error_line));
                 return r;
@@ -353,7 +369,6 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
 
         char *argv[] = {
                 NULL,
-                (char *)SKOPEO_INSPECT_TIMEOUT,
                 (char *)"inspect",
                 (char *)"--raw",
                 authfile_arg,
@@ -362,7 +377,7 @@ int registry_resolve_digest(const SkopeoContext *c, const RegistryReference *ref
                 NULL,
         };
 
-        r = skopeo_run(c, argv, &raw, &size, &error_line);
+        r = skopeo_run(c, SKOPEO_INSPECT_TIMEOUT, argv, &raw, &size, &error_line);
         if (r < 0) {
                 (void)set_error(ret_error, "skopeo inspect failed: %s", strna(error_line));
                 return r;
