@@ -220,7 +220,7 @@ static char *last_error_line(char *output) {
         return strdup(line);
 }
 
-/* Bounds on one skopeo command, so that a registry that stops answering
+/* Bounds on one skopeo command, so that a registry that stops responding
  * fails the operation ("context deadline exceeded") instead of holding it
  * forever. A copy moves whole layers, so it gets much longer. */
 #define SKOPEO_INSPECT_TIMEOUT "2m"
