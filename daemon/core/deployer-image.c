@@ -218,8 +218,15 @@ static void instance_stop_finish(Manager *m, Service *s, Instance *i) {
         container_id(i, cid);
         (void)runtime_delete(m->config.runtime, cid);
         if (instance_dir(m, i, &dir) >= 0) {
+                _cleanup_free_ char *config = NULL;
+
                 (void)rootfs_umount(dir);
-                (void)rmdir(dir);
+                /* The OCI bundle's config.json is the last file in it. */
+                if (asprintf(&config, "%s/config.json", dir) >= 0)
+                        (void)unlink(config);
+                if (rmdir(dir) < 0 && errno != ENOENT)
+                        log_ids(LOG_WARNING, s->id, i->id, NULL, "Failed to remove %s: %s", dir,
+                                strerror(errno));
         }
         (void)instance_netns_destroy(i->id);
         (void)ipam_release(st->ipam, i->id);

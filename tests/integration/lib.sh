@@ -141,8 +141,9 @@ bus_property() {
 # leftovers
 # Prints one line per resource that apprunnerd creates for services and must
 # remove when they are deleted: units named apprunner-* other than
-# apprunner-ingress.service and .socket, network namespaces /run/netns/apprunner-*, and
-# mounts below /var/lib/apprunner.
+# apprunner-ingress.service and .socket, network namespaces /run/netns/apprunner-*,
+# mounts below /var/lib/apprunner, and instance directories in
+# /var/lib/apprunner/instances/.
 # Prints nothing when nothing is left.
 leftovers() {
         systemctl list-units --all --plain --no-legend --no-pager 'apprunner-*' |
@@ -157,6 +158,12 @@ leftovers() {
         findmnt -rn -o TARGET,FSTYPE | awk '
                 $1 == "/var/lib/apprunner" { next }
                 index($1, "/var/lib/apprunner/") == 1 { print "mount " $1 " " $2 }'
+
+        local dir
+        for dir in /var/lib/apprunner/instances/*; do
+                [[ -e $dir ]] && echo "instance directory $dir: $(ls -A "$dir" | tr '\n' ' ')"
+        done
+        return 0
 }
 
 # assert_no_leftovers [MESSAGE]
