@@ -5,7 +5,7 @@
 # service with demo/deploy-sample.sh. Run as root from the source tree on
 # Debian 12:
 #
-#   sudo demo/run.sh [--once] [SERVICE_NAME]
+#   demo/run.sh [--once] [SERVICE_NAME]      (as root)
 #
 # 1. Installs the packages of .ci/run's list that are missing (apt-get).
 # 2. Builds with meson into build/ (--prefix=/usr, as a package installs it).
@@ -69,7 +69,7 @@ info() {
         echo "== $*"
 }
 
-[[ $EUID -eq 0 ]] || die "must run as root: sudo demo/run.sh"
+[[ $EUID -eq 0 ]] || die "must run as root"
 
 source_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$source_root"
@@ -327,7 +327,7 @@ cat <<EOF
 
 The container keeps running. Open a root shell in it from another terminal:
 
-    sudo $shell
+    $shell
 
 and try, for example:
 
