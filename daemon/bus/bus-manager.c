@@ -552,7 +552,8 @@ static int method_get_auto_scaling(sd_bus_message *message, void *userdata, sd_b
         c = manager_find_auto_scaling(m, arn);
         if (!c)
                 return sd_bus_error_setf(error, BUS_ERROR_RESOURCE_NOT_FOUND,
-                                         "Auto scaling configuration %s not found.", arn);
+                                         "Auto scaling configuration %s not found.%s", arn,
+                                         manager_auto_scaling_arn_hint(arn));
         return reply_auto_scaling_path(message, c);
 }
 

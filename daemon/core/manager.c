@@ -502,6 +502,13 @@ AutoScalingConfiguration *manager_service_auto_scaling(Manager *m, const Service
         return manager_default_auto_scaling(m);
 }
 
+const char *manager_auto_scaling_arn_hint(const char *key) {
+        if (key && strncmp(key, "arn:", 4) == 0)
+                return "";
+        return " Expected an ARN: arn:aws:apprunner:<region>:<account>:autoscalingconfiguration/<name>, "
+               "optionally followed by /<revision>/<id>.";
+}
+
 Connection *manager_find_connection(Manager *m, const char *arn) {
         for (size_t i = 0; arn && i < m->n_connections; i++)
                 if (streq(m->connections[i]->arn, arn))
@@ -790,7 +797,8 @@ int manager_delete_auto_scaling(Manager *m, const char *arn, bool all_revisions,
         c = manager_find_auto_scaling(m, arn);
         if (!c || !c->active)
                 return api_error_set(e, -ENOENT, API_ERROR_RESOURCE_NOT_FOUND,
-                                     "Auto scaling configuration %s not found.", strempty(arn));
+                                     "Auto scaling configuration %s not found.%s", strempty(arn),
+                                     manager_auto_scaling_arn_hint(arn));
         if (streq(c->name, DEFAULT_AUTO_SCALING_NAME))
                 return api_error_set(e, -EPERM, API_ERROR_INVALID_REQUEST,
                                      "%s is built in and cannot be deleted.", DEFAULT_AUTO_SCALING_NAME);
@@ -839,7 +847,8 @@ int manager_set_default_auto_scaling(Manager *m, const char *arn, AutoScalingCon
         c = manager_find_auto_scaling(m, arn);
         if (!c || !c->active)
                 return api_error_set(e, -ENOENT, API_ERROR_RESOURCE_NOT_FOUND,
-                                     "Auto scaling configuration %s not found.", strempty(arn));
+                                     "Auto scaling configuration %s not found.%s", strempty(arn),
+                                     manager_auto_scaling_arn_hint(arn));
 
         old = manager_default_auto_scaling(m);
         if (old == c) {

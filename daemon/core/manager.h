@@ -86,6 +86,9 @@ AutoScalingConfiguration *manager_find_auto_scaling_by_id(Manager *m, const char
 /* Accepts a revision ARN or an ARN ending in the name (the latest active
  * revision). */
 AutoScalingConfiguration *manager_find_auto_scaling(Manager *m, const char *arn);
+/* Returns a hint for a "not found" message when key is not an ARN (for
+ * example a bare name), or "" when it is. */
+const char *manager_auto_scaling_arn_hint(const char *key);
 AutoScalingConfiguration *manager_default_auto_scaling(Manager *m);
 AutoScalingConfiguration *manager_latest_auto_scaling(Manager *m, const char *name);
 bool manager_auto_scaling_in_use(Manager *m, const AutoScalingConfiguration *c);

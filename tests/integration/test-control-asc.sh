@@ -226,6 +226,10 @@ list=$(apprunnerctl list-auto-scaling-configurations --auto-scaling-configuratio
 assert_eq 0 "$(jq '.AutoScalingConfigurationSummaryList | length' <<<"$list")" "latest web-api revisions after deleting all"
 assert_fail apprunnerctl describe-auto-scaling-configuration --auto-scaling-configuration-arn "$arn_prefix/web-api"
 assert_contains "$ASSERT_OUTPUT" "An error occurred (ResourceNotFoundException)"
+assert_not_contains "$ASSERT_OUTPUT" "Expected an ARN" "message for a missing configuration given by ARN"
+# A bare name is not an ARN, and the message says what is expected.
+assert_fail apprunnerctl describe-auto-scaling-configuration --auto-scaling-configuration-arn other-asc
+assert_contains "$ASSERT_OUTPUT" "Auto scaling configuration other-asc not found. Expected an ARN: arn:aws:apprunner:"
 
 log "the 11th active revision of a name exceeds the quota"
 created_names+=(quota-revisions)
