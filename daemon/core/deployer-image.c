@@ -45,7 +45,9 @@
 
 #define DRAIN_POLL_USEC (200 * 1000ULL)
 #define STOP_POLL_USEC  (100 * 1000ULL)
-#define USEC_PER_SEC    (1000000ULL)
+/* How often stopping instances are checked for their unit to end. */
+#define REAP_POLL_USEC (100 * 1000ULL)
+#define USEC_PER_SEC   (1000000ULL)
 /* Grace period between SIGTERM and SIGKILL when an instance stops. An
  * image's process often runs as PID 1 of its PID namespace without a
  * SIGTERM handler, and the kernel does not deliver SIGTERM to such a
@@ -60,6 +62,7 @@ typedef struct DeployerState {
         struct in_addr gateway;
         bool ingress_started;
         sd_bus_slot *unit_signals;
+        sd_event_source *reap_timer;
 } DeployerState;
 
 typedef struct InstanceRuntime {
@@ -88,10 +91,24 @@ typedef struct Deployment {
 
         sd_event_source *timer;
         unsigned drain_polls;
+
+        /* Set when the operation's result is known but it waits for the
+         * service's stopping instances to be removed (see the reaper). */
+        bool end_pending;
+        bool stop_slice; /* stop the service's slice at the end (delete, or nothing left) */
+        OperationStatus end_status;
+        char *end_message;
 } Deployment;
 
 static DeployerState *state(Manager *m) {
         return m->deployer_data;
+}
+
+static uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000U;
 }
 
 /* Helpers */
@@ -183,6 +200,7 @@ oom:
 static void instance_stop_begin(Manager *m, Service *s, Instance *i) {
         instance_runtime_free(i);
         i->state = INSTANCE_STOPPING;
+        i->stop_requested_usec = now_monotonic_usec();
         (void)ingress_server_remove(state(m)->ingress, s->id, i->id);
 
         if (m->bus) {
@@ -195,25 +213,25 @@ static void instance_stop_begin(Manager *m, Service *s, Instance *i) {
         }
 }
 
-/* Waits until the unit of an instance is inactive, then removes the
- * container state, the overlay root, the network namespace and the
- * address. The unit's TimeoutStopSec= is INSTANCE_STOP_TIMEOUT_USEC, after
- * which systemd kills what is left, so this blocks for about that long at
- * most. */
-static void instance_stop_finish(Manager *m, Service *s, Instance *i) {
+/* Returns whether the unit of a STOPPING instance has ended, or has had
+ * INSTANCE_STOP_TIMEOUT_USEC and 2 s more, after which systemd has killed
+ * what was left. */
+static bool instance_stopped(Manager *m, const Instance *i) {
+        _cleanup_free_ char *active = NULL;
+
+        if (!m->bus || systemd_unit_active_state(m->bus, i->unit, &active) < 0 ||
+            streq(active, "inactive") || streq(active, "failed"))
+                return true;
+        return now_monotonic_usec() >=
+               i->stop_requested_usec + INSTANCE_STOP_TIMEOUT_USEC + 2 * USEC_PER_SEC;
+}
+
+/* Removes the container state, the overlay root, the network namespace and
+ * the address of an instance whose unit has stopped. */
+static void instance_cleanup(Manager *m, Service *s, Instance *i) {
         DeployerState *st = state(m);
         _cleanup_free_ char *dir = NULL;
         char cid[32];
-
-        if (m->bus)
-                for (uint64_t waited = 0; waited < INSTANCE_STOP_TIMEOUT_USEC + 2 * USEC_PER_SEC;
-                     waited += STOP_POLL_USEC) {
-                        _cleanup_free_ char *active = NULL;
-                        if (systemd_unit_active_state(m->bus, i->unit, &active) < 0 ||
-                            streq(active, "inactive") || streq(active, "failed"))
-                                break;
-                        usleep(STOP_POLL_USEC);
-                }
 
         container_id(i, cid);
         (void)runtime_delete(m->config.runtime, cid);
@@ -233,10 +251,15 @@ static void instance_stop_finish(Manager *m, Service *s, Instance *i) {
         log_ids(LOG_INFO, s->id, i->id, NULL, "Removed instance %s of service %s.", i->id, s->name);
 }
 
-/* Stops an instance's unit and removes everything it used. */
+/* Stops an instance's unit, waits for it and removes everything it used.
+ * This blocks the event loop for up to INSTANCE_STOP_TIMEOUT_USEC, so only
+ * start-up and a failed start use it; everything else stops instances
+ * with instance_stop_begin() and lets the reaper remove them. */
 static void instance_destroy(Manager *m, Service *s, Instance *i) {
         instance_stop_begin(m, s, i);
-        instance_stop_finish(m, s, i);
+        while (!instance_stopped(m, i))
+                usleep(STOP_POLL_USEC);
+        instance_cleanup(m, s, i);
 }
 
 static void service_remove_instance(Service *s, Instance *i) {
@@ -248,22 +271,22 @@ static void service_remove_instance(Service *s, Instance *i) {
         instance_free(i);
 }
 
-/* Stops the instances of one generation (or all of them) at once, so that
- * their stop timeouts run in parallel, then removes them. */
-static void destroy_generation(Manager *m, Service *s, unsigned generation, bool all) {
-        Instance *i, *next;
+static bool service_has_stopping(const Service *s) {
+        for (const Instance *i = s->instances; i; i = i->next)
+                if (i->state == INSTANCE_STOPPING)
+                        return true;
+        return false;
+}
 
-        for (i = s->instances; i; i = i->next)
-                if (all || i->generation == generation)
+static void reap_schedule(Manager *m);
+
+/* Requests the stop of the instances of one generation (or all of them).
+ * They stay in the service as STOPPING until the reaper removes them. */
+static void stop_generation(Manager *m, Service *s, unsigned generation, bool all) {
+        for (Instance *i = s->instances; i; i = i->next)
+                if ((all || i->generation == generation) && i->state != INSTANCE_STOPPING)
                         instance_stop_begin(m, s, i);
-
-        for (i = s->instances; i; i = next) {
-                next = i->next;
-                if (!all && i->generation != generation)
-                        continue;
-                instance_stop_finish(m, s, i);
-                service_remove_instance(s, i);
-        }
+        reap_schedule(m);
 }
 
 /* Deployment bookkeeping */
@@ -284,6 +307,7 @@ static Deployment *deployment_free(Deployment *d) {
         free(d->error);
         free(d->username);
         erase_and_free(d->password);
+        free(d->end_message);
         free(d);
         return NULL;
 }
@@ -300,19 +324,118 @@ static void deployment_finish(Deployment *d, OperationStatus status, const char 
         deployment_free(d);
 }
 
+static int update_routes(Manager *m);
+
+/* Ends the operation now that the service has no stopping instance. */
+static void deployment_complete(Deployment *d, Service *s) {
+        Manager *m = d->manager;
+        _cleanup_free_ char *message = TAKE_PTR(d->end_message);
+
+        if (d->stop_slice && !s->instances && m->bus) {
+                _cleanup_free_ char *slice = NULL;
+                if (service_slice_name(s->name, &slice) >= 0)
+                        (void)systemd_stop_unit(m->bus, slice, NULL);
+        }
+        (void)manager_save_service(m, s);
+        /* This may free the service (DELETE_SERVICE). */
+        deployment_finish(d, d->end_status, message);
+        (void)update_routes(m);
+}
+
+/* Records how the operation ends, and ends it once the service's stopping
+ * instances are removed, so that a finished operation leaves no unit,
+ * mount, namespace or address of them behind. */
+static void deployment_end(Deployment *d, Service *s, OperationStatus status, const char *message) {
+        d->end_pending = true;
+        d->end_status = status;
+        if (free_and_strdup(&d->end_message, message) < 0)
+                d->end_message = NULL;
+        if (d->timer)
+                (void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+
+        if (service_has_stopping(s)) {
+                (void)manager_save_service(d->manager, s);
+                reap_schedule(d->manager);
+                return;
+        }
+        deployment_complete(d, s);
+}
+
 static void deployment_fail(Deployment *d, Service *s, const char *reason) {
         bool had_old = s->generation > 0 && d->type != OPERATION_CREATE_SERVICE &&
                        d->type != OPERATION_RESUME_SERVICE;
 
-        destroy_generation(d->manager, s, d->generation, false);
+        /* Only the first failure of a deployment counts. */
+        if (d->end_pending)
+                return;
+        stop_generation(d->manager, s, d->generation, false);
         /* A service that failed to start keeps no slice behind. */
-        if (!s->instances && d->manager->bus) {
-                _cleanup_free_ char *slice = NULL;
-                if (service_slice_name(s->name, &slice) >= 0)
-                        (void)systemd_stop_unit(d->manager->bus, slice, NULL);
+        d->stop_slice = true;
+        deployment_end(d, s, had_old ? OPERATION_ROLLBACK_SUCCEEDED : OPERATION_FAILED, reason);
+}
+
+/* Removes the instances whose stop has ended, and ends the operations that
+ * waited for them. Runs every REAP_POLL_USEC while an instance is stopping. */
+static int on_reap_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        bool again = false, ended = true;
+
+        for (size_t k = 0; k < m->n_services; k++) {
+                Service *s = m->services[k];
+                bool removed = false;
+
+                for (Instance *i = s->instances, *next; i; i = next) {
+                        next = i->next;
+                        if (i->state != INSTANCE_STOPPING)
+                                continue;
+                        if (!instance_stopped(m, i)) {
+                                again = true;
+                                continue;
+                        }
+                        instance_cleanup(m, s, i);
+                        service_remove_instance(s, i);
+                        removed = true;
+                }
+                if (removed)
+                        (void)manager_save_service(m, s);
         }
-        (void)manager_save_service(d->manager, s);
-        deployment_finish(d, had_old ? OPERATION_ROLLBACK_SUCCEEDED : OPERATION_FAILED, reason);
+
+        /* Ending an operation can remove its service from m->services, so
+         * the scan starts again after each one. */
+        while (ended) {
+                ended = false;
+                for (size_t k = 0; k < m->n_services; k++) {
+                        Service *s = m->services[k];
+                        Deployment *d = s->deployment;
+
+                        if (d && d->end_pending && !service_has_stopping(s)) {
+                                deployment_complete(d, s);
+                                ended = true;
+                                break;
+                        }
+                }
+        }
+
+        if (again)
+                reap_schedule(m);
+        return 0;
+}
+
+static void reap_schedule(Manager *m) {
+        DeployerState *st = state(m);
+        int r;
+
+        if (!m->event)
+                return;
+        if (st->reap_timer) {
+                r = sd_event_source_set_time_relative(st->reap_timer, REAP_POLL_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(st->reap_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(m->event, &st->reap_timer, CLOCK_MONOTONIC, REAP_POLL_USEC, 0,
+                                               on_reap_timer, m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the timer that removes stopped instances: %m");
 }
 
 /* Instances */
@@ -521,8 +644,9 @@ static int replace_instance(Manager *m, Service *s, Instance *i, const char *rea
 
         log_ids(LOG_NOTICE, s->id, i->id, NULL, "Replacing instance %s of service %s: %s", i->id, s->name,
                 strna(reason));
-        instance_destroy(m, s, i);
-        service_remove_instance(s, i);
+        /* The reaper removes it once its unit has stopped. */
+        instance_stop_begin(m, s, i);
+        reap_schedule(m);
 
         if (s->status != SERVICE_RUNNING || !s->image_digest)
                 return 0;
@@ -728,19 +852,13 @@ static int on_drain_timer(sd_event_source *source, uint64_t usec, void *userdata
                 return 0;
         }
 
-        Instance *i = s->instances, *next;
-        for (; i; i = next) {
-                next = i->next;
-                if (i->generation == d->generation)
-                        continue;
-                instance_destroy(m, s, i);
-                service_remove_instance(s, i);
-        }
+        for (Instance *i = s->instances; i; i = i->next)
+                if (i->generation != d->generation && i->state != INSTANCE_STOPPING)
+                        instance_stop_begin(m, s, i);
 
         collect_images(m, d);
 
-        deployment_finish(d, OPERATION_SUCCEEDED, NULL);
-        (void)update_routes(m);
+        deployment_end(d, s, OPERATION_SUCCEEDED, NULL);
         return 0;
 }
 
@@ -840,25 +958,32 @@ static int on_pull_done(sd_event_source *source, int fd, uint32_t revents, void 
         return 0;
 }
 
-static int deploy(Manager *m, Service *s, Operation *op) {
-        DeployerState *st = state(m);
-        AutoScalingConfiguration *c;
-        Deployment *d;
-        int r;
+/* Returns a new deployment of op on s, or NULL when out of memory. */
+static Deployment *deployment_new(Manager *m, Service *s, Operation *op) {
+        Deployment *d = calloc(1, sizeof(Deployment));
 
-        d = calloc(1, sizeof(Deployment));
         if (!d)
-                return -ENOMEM;
+                return NULL;
         d->event_fd = -1;
         d->manager = m;
         d->type = op->type;
         d->generation = s->generation + 1;
         d->service_id = strdup(s->id);
         d->operation_id = strdup(op->id);
-        if (!d->service_id || !d->operation_id) {
-                deployment_free(d);
+        if (!d->service_id || !d->operation_id)
+                return deployment_free(d);
+        return d;
+}
+
+static int deploy(Manager *m, Service *s, Operation *op) {
+        DeployerState *st = state(m);
+        AutoScalingConfiguration *c;
+        Deployment *d;
+        int r;
+
+        d = deployment_new(m, s, op);
+        if (!d)
                 return -ENOMEM;
-        }
         r = service_spec_copy(op->spec ?: &s->spec, &d->spec);
         if (r < 0) {
                 deployment_free(d);
@@ -927,19 +1052,19 @@ static int run(Manager *m, Service *s, Operation *op) {
                 return deploy(m, s, op);
 
         case OPERATION_PAUSE_SERVICE:
-                destroy_generation(m, s, 0, true);
-                engine_operation_finished(m, op, OPERATION_SUCCEEDED, NULL);
-                (void)update_routes(m);
-                return 0;
+        case OPERATION_DELETE_SERVICE: {
+                Deployment *d = deployment_new(m, s, op);
 
-        case OPERATION_DELETE_SERVICE:
-                destroy_generation(m, s, 0, true);
-                if (service_slice_name(s->name, &slice) >= 0 && m->bus)
-                        (void)systemd_stop_unit(m->bus, slice, NULL);
-                engine_operation_finished(m, op, OPERATION_SUCCEEDED, NULL);
-                (void)update_routes(m);
+                if (!d)
+                        return -ENOMEM;
+                s->deployment = d;
+                d->stop_slice = op->type == OPERATION_DELETE_SERVICE;
+                stop_generation(m, s, 0, true);
+                deployment_end(d, s, OPERATION_SUCCEEDED, NULL);
                 (void)st;
+                (void)slice;
                 return 0;
+        }
 
         default:
                 return -EOPNOTSUPP;
@@ -1234,6 +1359,7 @@ static void done(Manager *m) {
                 for (Instance *i = s->instances; i; i = i->next)
                         instance_runtime_free(i);
         }
+        sd_event_source_disable_unref(st->reap_timer);
         sd_bus_slot_unref(st->unit_signals);
         ingress_free(st->ingress);
         ipam_free(st->ipam);

@@ -119,7 +119,8 @@ typedef struct Instance {
         struct in_addr address;
         uint16_t port;
         InstanceState state;
-        void *runtime; /* owned by the deployer */
+        uint64_t stop_requested_usec; /* CLOCK_MONOTONIC, while STOPPING; not stored */
+        void *runtime;                /* owned by the deployer */
         struct Instance *next;
 } Instance;
 

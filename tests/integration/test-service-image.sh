@@ -97,7 +97,13 @@ assert_eq 5 "$(($(service_stat Responses2xx) - ok_before))" "Responses2xx after 
 assert_eq 0 "$(service_stat QueuedRequests)" "QueuedRequests when idle"
 
 log "pause-service stops the instance and the URL answers 503"
-op=$(apprunnerctl pause-service --service-arn "$name" | jq -r .OperationId)
+# busybox httpd runs as the container's PID 1 without a SIGTERM handler,
+# so its unit takes the whole stop timeout (3 s). apprunnerd answers in the
+# meantime: the Service that pause-service reads back is still in progress.
+paused=$(apprunnerctl pause-service --service-arn "$name")
+op=$(jq -r .OperationId <<<"$paused")
+assert_eq OPERATION_IN_PROGRESS "$(jq -r .Service.Status <<<"$paused")" "Status in the pause-service output"
+assert_eq OPERATION_IN_PROGRESS "$(service_status "$name")" "status read while the instance stops"
 assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 60
 assert_eq PAUSED "$(service_status "$name")" "status after pause"
 assert_eq "" "$(systemctl list-units --all --plain --no-legend "apprunner-hello\\x2dweb@*")" "instance units while paused"
