@@ -946,8 +946,11 @@ static int on_pull_done(sd_event_source *source, int fd, uint32_t revents, void 
         }
         if (!d->image) {
                 _cleanup_free_ char *msg = NULL;
-                if (asprintf(&msg, "Failed to pull image %s: %s", d->spec.image_identifier,
-                             d->error ?: "unknown error") < 0)
+                /* The image store's messages start with "Image <identifier>:". */
+                if (d->error && strncmp(d->error, "Image ", 6) == 0)
+                        msg = strdup(d->error);
+                else if (asprintf(&msg, "Failed to fetch image %s: %s", d->spec.image_identifier,
+                                  d->error ?: "unknown error") < 0)
                         msg = NULL;
                 deployment_fail(d, s, msg ?: "Failed to pull the image.");
                 return 0;

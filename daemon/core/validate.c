@@ -102,10 +102,10 @@ int validate_cpu_memory(unsigned cpu, unsigned memory, char **ret_error) {
                 for (size_t j = 0; j < ELEMENTSOF(pairs[i].memory); j++)
                         if (pairs[i].memory[j] != 0 && pairs[i].memory[j] == memory)
                                 return 0;
-                return error_set(
-                        ret_error, -EINVAL,
-                        "Memory %u MB cannot be combined with Cpu %u: with this Cpu, Memory must be %s.",
-                        memory, cpu, pairs[i].text);
+                return error_set(ret_error, -EINVAL,
+                                 "Memory %g GB (%u MB) cannot be combined with Cpu %g vCPU (%u): with %g "
+                                 "vCPU, Memory must be %s.",
+                                 memory / 1024.0, memory, cpu / 1024.0, cpu, cpu / 1024.0, pairs[i].text);
         }
         return error_set(ret_error, -EINVAL, "Cpu %u is invalid.", cpu);
 }

@@ -103,7 +103,7 @@ assert_bus_error "$INVALID" "Cpu '3 vCPU' is invalid" \
         CreateService web-api "{'ImageIdentifier': <$IMAGE>, 'Cpu': <'3 vCPU'>}"
 assert_bus_error "$INVALID" "Memory '7 GB' is invalid" \
         CreateService web-api "{'ImageIdentifier': <$IMAGE>, 'Memory': <'7 GB'>}"
-assert_bus_error "$INVALID" "Memory 8192 MB cannot be combined with Cpu 1024" \
+assert_bus_error "$INVALID" "Memory 8 GB (8192 MB) cannot be combined with Cpu 1 vCPU (1024)" \
         CreateService web-api "{'ImageIdentifier': <$IMAGE>, 'Cpu': <'1 vCPU'>, 'Memory': <'8 GB'>}"
 assert_bus_error "$INVALID" "Option Cpu has D-Bus type 'u'" \
         CreateService web-api "{'ImageIdentifier': <$IMAGE>, 'Cpu': <uint32 1024>}"

@@ -514,7 +514,7 @@ static void test_spec_rejects(void) {
                 [BAD_PORT] = "70000",
                 [BAD_ENVIRONMENT] = "AWSAPPRUNNER_X",
                 [EMPTY_START_COMMAND] = "StartCommand",
-                [BAD_PAIR] = "Memory 512",
+                [BAD_PAIR] = "(512 MB)",
                 [BAD_PROTOCOL] = "Protocol",
                 [BAD_PATH] = "health",
                 [BAD_INTERVAL] = "Interval 0",
