@@ -438,6 +438,37 @@ static int verb_start_deployment(Context *c) {
         return print_response(response);
 }
 
+static int verb_check_for_image_update(Context *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *operation_id;
+        json_object *response;
+        int status, r;
+
+        status = get_service_path(c, document_string(c, "ServiceArn"), &path);
+        if (status != 0)
+                return status;
+        r = sd_bus_message_new_method_call(c->bus, &m, APPRUNNER_BUS_NAME, path, SERVICE_INTERFACE,
+                                           "CheckForImageUpdate");
+        if (r < 0) {
+                fprintf(stderr, "Failed to create the CheckForImageUpdate call: %s\n", strerror(-r));
+                return EXIT_OTHER_FAILURE;
+        }
+        status = call(c, m, &reply);
+        if (status != 0)
+                return status;
+        status = read_reply(c, reply, "s", &operation_id);
+        if (status != 0)
+                return status;
+
+        /* An unchanged image starts no operation: the output has no OperationId. */
+        response = json_object_new_object();
+        json_object_object_add(response, "ImageChanged", json_object_new_boolean(operation_id[0] != '\0'));
+        if (operation_id[0] != '\0')
+                json_object_object_add(response, "OperationId", json_object_new_string(operation_id));
+        return print_response(response);
+}
+
 static int verb_list_instances(Context *c) {
         _cleanup_free_ char *path = NULL;
         json_object *props = NULL, *instances = NULL, *response;
@@ -913,6 +944,7 @@ static const struct {
         {"start-deployment", verb_start_deployment},
         {"list-operations", verb_list_operations},
         {"describe-operation", verb_describe_operation},
+        {"check-for-image-update", verb_check_for_image_update},
         {"list-instances", verb_list_instances},
         {"create-auto-scaling-configuration", verb_create_auto_scaling_configuration},
         {"describe-auto-scaling-configuration", verb_describe_auto_scaling_configuration},

@@ -303,6 +303,10 @@ const RequestShape request_shapes[] = {
          list_operations_fields},
         {"describe-operation", "DescribeOperation",
          "apprunnerd extension: show one operation, including why it failed.", describe_operation_fields},
+        {"check-for-image-update", "CheckForImageUpdate",
+         "apprunnerd extension: check the image tag for a new digest now and deploy it; prints the "
+         "operation id, or none when the image is unchanged.",
+         service_arn_fields},
         {"list-instances", "ListInstances",
          "apprunnerd extension: list a service's instances with their units, addresses and states.",
          service_arn_fields},

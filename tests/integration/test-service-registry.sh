@@ -120,7 +120,9 @@ op=$(check_image)
 assert_ok apprunnerctl wait operation-complete --operation-id "$op" --timeout 120
 assert_eq START_DEPLOYMENT "$(operation_field "$op" Type)" "type of the operation"
 wait_until 20 ingress_returns "$docker_url" "hello v2"
-assert_eq "" "$(check_image)" "operation started by CheckForImageUpdate right after the deployment"
+checked=$(apprunnerctl check-for-image-update --service-arn reg-docker)
+assert_eq false "$(jq -r .ImageChanged <<<"$checked")" "ImageChanged from apprunnerctl right after the deployment"
+assert_eq null "$(jq -r .OperationId <<<"$checked")" "OperationId from apprunnerctl for an unchanged image"
 delete_service reg-docker
 wait_until 60 service_gone reg-docker
 
