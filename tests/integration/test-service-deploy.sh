@@ -3,7 +3,8 @@
 #
 # Blue/green deployments of an image service under load, a deployment that
 # fails its health check and rolls back, a restart of apprunnerd that keeps
-# the instance, and the replacement of an instance whose main process dies.
+# the instance, the replacement of an instance whose main process dies, and
+# the start of an instance that is gone when apprunnerd starts.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/service-lib.sh"
@@ -99,6 +100,16 @@ instance_replaced() {
 wait_until 60 instance_replaced
 wait_until 20 ingress_returns "$url" "hello v2"
 assert_eq "" "$(systemctl list-units --all --plain --no-legend "$unit")" "the dead instance's unit"
+
+log "an instance that is gone when apprunnerd starts, as after a reboot, is started again"
+unit=$(apprunnerctl list-instances --service-arn "$name" | jq -r '.Instances[0].UnitName')
+systemctl stop apprunnerd.service
+systemctl stop "$unit"
+start_apprunnerd
+wait_until 60 instance_replaced
+wait_until 20 ingress_returns "$url" "hello v2"
+assert_eq 1 "$(apprunnerctl list-instances --service-arn "$name" | jq '.Instances | length')" \
+        "instances after the start"
 
 log "delete-service leaves nothing behind"
 delete_service "$name"
