@@ -472,6 +472,8 @@ static const ConfigItem config_items[] = {
         INTEGER("AutoScaling", "MaxConcurrency", default_max_concurrency, 1, 200),
         INTEGER("AutoScaling", "MinSize", default_min_size, 1, 25),
         INTEGER("AutoScaling", "MaxSize", default_max_size, 1, 25),
+        INTEGER("AutoScaling", "ScaleIntervalSec", scale_interval_sec, 1, 300),
+        INTEGER("AutoScaling", "ScaleInDelaySec", scale_in_delay_sec, 0, 3600),
 
         STRING("Network", "Bridge", bridge, ifname_is_valid,
                "a network interface name of 1 to 15 printable ASCII characters without '/', ':' or spaces, "
@@ -995,6 +997,8 @@ int config_init_defaults(Config *c) {
                 .default_max_concurrency = 100,
                 .default_min_size = 1,
                 .default_max_size = 25,
+                .scale_interval_sec = 10,
+                .scale_in_delay_sec = 60,
                 .subnet.s_addr = htonl(UINT32_C(0x0a580000)), /* 10.88.0.0 */
                 .subnet_prefix = 16,
                 .outbound = true,

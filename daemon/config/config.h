@@ -25,6 +25,9 @@ typedef struct Config {
         unsigned default_max_concurrency; /* MaxConcurrency= 1..200, default 100 */
         unsigned default_min_size;        /* MinSize= 1..25, default 1 */
         unsigned default_max_size;        /* MaxSize= 1..25, default 25 */
+        /* [AutoScaling] behaviour of the autoscaler */
+        unsigned scale_interval_sec; /* ScaleIntervalSec= 1..300, default 10 */
+        unsigned scale_in_delay_sec; /* ScaleInDelaySec= 0..3600, default 60 */
 
         /* [Network] */
         char *bridge;           /* Bridge= interface name, default "apprunner0" */

@@ -63,6 +63,7 @@ typedef struct DeployerState {
         bool ingress_started;
         sd_bus_slot *unit_signals;
         sd_event_source *reap_timer;
+        sd_event_source *scale_timer;
 } DeployerState;
 
 typedef struct InstanceRuntime {
@@ -635,31 +636,141 @@ static void on_health(HealthCheck *hc, HealthState hs, const char *reason, void 
                 (void)replace_instance(m, s, i, reason);
 }
 
-static int replace_instance(Manager *m, Service *s, Instance *i, const char *reason) {
+/* Starts one more instance of the version that serves (generation
+ * s->generation). It joins the ingress once it passes its health check. */
+static int start_serving_instance(Manager *m, Service *s) {
         _cleanup_(resolved_image_freep) ResolvedImage *image = NULL;
         _cleanup_free_ char *error = NULL;
-        unsigned generation = i->generation;
         Instance *n;
         int r;
 
+        r = image_store_load(state(m)->images, s->image_digest, &image, &error);
+        if (r < 0)
+                return log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to load image %s: %s",
+                                     s->image_digest, strna(error));
+        r = instance_start(m, s, &s->spec, image, s->generation, &n, &error);
+        if (r < 0)
+                log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to start an instance of service %s: %s",
+                              s->name, strna(error));
+        (void)manager_save_service(m, s);
+        return r;
+}
+
+static int replace_instance(Manager *m, Service *s, Instance *i, const char *reason) {
         log_ids(LOG_NOTICE, s->id, i->id, NULL, "Replacing instance %s of service %s: %s", i->id, s->name,
                 strna(reason));
         /* The reaper removes it once its unit has stopped. */
         instance_stop_begin(m, s, i);
         reap_schedule(m);
 
-        if (s->status != SERVICE_RUNNING || !s->image_digest)
+        if (s->status != SERVICE_RUNNING || !s->image_digest || i->generation != s->generation)
                 return 0;
-        r = image_store_load(state(m)->images, s->image_digest, &image, &error);
-        if (r < 0)
-                return log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to load image %s: %s",
-                                     s->image_digest, strna(error));
-        r = instance_start(m, s, &s->spec, image, generation, &n, &error);
-        if (r < 0)
-                log_ids_errno(LOG_ERR, r, s->id, NULL, NULL, "Failed to start a replacement instance: %s",
-                              strna(error));
+        return start_serving_instance(m, s);
+}
+
+/* Autoscaler */
+
+static int refresh_stats(Manager *m);
+
+/* Gives a RUNNING service enough instances for its concurrent and queued
+ * requests at MaxConcurrency each, within MinSize and MaxSize. Instances
+ * start at once. When fewer would do for ScaleInDelaySec, the newest
+ * healthy one is drained and then stopped, one per ScaleInDelaySec. */
+static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
+        DeployerState *st = state(m);
+        AutoScalingConfiguration *c = manager_service_auto_scaling(m, s);
+        uint64_t delay_usec = (uint64_t)m->config.scale_in_delay_sec * USEC_PER_SEC;
+        unsigned serving = 0, wanted, load;
+        Instance *newest = NULL;
+
+        if (!c || s->status != SERVICE_RUNNING || s->operation_id || s->deployment || !s->image_digest) {
+                s->scale_in_since_usec = 0;
+                return;
+        }
+
+        /* Drained instances are stopped once their requests have ended, or
+         * after the service's request timeout. */
+        for (Instance *i = s->instances; i; i = i->next) {
+                unsigned sessions = 0;
+
+                if (i->generation != s->generation || i->state != INSTANCE_DRAINING)
+                        continue;
+                if (ingress_server_sessions(st->ingress, s->id, i->id, &sessions) >= 0 && sessions > 0 &&
+                    now_usec < i->stop_requested_usec + (uint64_t)s->spec.request_timeout * USEC_PER_SEC)
+                        continue;
+                instance_stop_begin(m, s, i);
+                reap_schedule(m);
+        }
+
+        for (Instance *i = s->instances; i; i = i->next) {
+                if (i->generation != s->generation)
+                        continue;
+                if (i->state == INSTANCE_STARTING || i->state == INSTANCE_HEALTHY ||
+                    i->state == INSTANCE_UNHEALTHY)
+                        serving++;
+                if (i->state == INSTANCE_HEALTHY)
+                        newest = i;
+        }
+
+        load = s->stats.active + s->stats.queued;
+        wanted = (load + c->max_concurrency - 1) / c->max_concurrency;
+        wanted = MAX(wanted, c->min_size);
+        wanted = MIN(wanted, c->max_size);
+
+        if (wanted > serving) {
+                s->scale_in_since_usec = 0;
+                log_ids(LOG_INFO, s->id, NULL, NULL,
+                        "Scaling service %s out from %u to %u instances: %u concurrent and queued requests, "
+                        "MaxConcurrency %u.",
+                        s->name, serving, wanted, load, c->max_concurrency);
+                for (; serving < wanted; serving++)
+                        if (start_serving_instance(m, s) < 0)
+                                break;
+                return;
+        }
+
+        if (wanted == serving || !newest) {
+                s->scale_in_since_usec = 0;
+                return;
+        }
+        if (s->scale_in_since_usec == 0) {
+                s->scale_in_since_usec = now_usec;
+                return;
+        }
+        if (now_usec < s->scale_in_since_usec + delay_usec)
+                return;
+
+        log_ids(LOG_INFO, s->id, newest->id, NULL,
+                "Scaling service %s in from %u to %u instances: %u concurrent and queued requests, "
+                "MaxConcurrency %u. Draining instance %s.",
+                s->name, serving, serving - 1, load, c->max_concurrency, newest->id);
+        newest->state = INSTANCE_DRAINING;
+        newest->stop_requested_usec = now_usec;
+        (void)ingress_server_drain(st->ingress, s->id, newest->id);
+        s->scale_in_since_usec = now_usec;
         (void)manager_save_service(m, s);
-        return r;
+}
+
+static int on_scale_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now_usec = now_monotonic_usec();
+        int r;
+
+        /* Without current figures nothing is scaled, in or out. */
+        r = refresh_stats(m);
+        if (r >= 0) {
+                m->stats_refreshed_usec = now_usec;
+                for (size_t k = 0; k < m->n_services; k++)
+                        scale_service(m, m->services[k], now_usec);
+        } else
+                log_debug("Autoscaler: the ingress figures cannot be read: %s", strerror(-r));
+
+        r = sd_event_source_set_time_relative(source, (uint64_t)m->config.scale_interval_sec * USEC_PER_SEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the autoscaler's timer: %m");
+        return 0;
 }
 
 /* Unit signals: an instance whose unit stops outside a stop request is
@@ -1336,6 +1447,14 @@ static void resumed(Manager *m) {
         if (!st || !st->ingress)
                 return;
 
+        if (m->event) {
+                r = sd_event_add_time_relative(m->event, &st->scale_timer, CLOCK_MONOTONIC,
+                                               (uint64_t)m->config.scale_interval_sec * USEC_PER_SEC, 0,
+                                               on_scale_timer, m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to start the autoscaler: %m");
+        }
+
         /* HAProxy may need a moment after the start job, so the resync is
          * retried for up to 5 s. */
         for (unsigned k = 0; k < 50; k++) {
@@ -1363,6 +1482,7 @@ static void done(Manager *m) {
                         instance_runtime_free(i);
         }
         sd_event_source_disable_unref(st->reap_timer);
+        sd_event_source_disable_unref(st->scale_timer);
         sd_bus_slot_unref(st->unit_signals);
         ingress_free(st->ingress);
         ipam_free(st->ipam);

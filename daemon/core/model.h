@@ -145,6 +145,9 @@ struct Service {
          * of another generation than the service's are leftovers of a
          * deployment that did not finish. */
         unsigned generation;
+        /* CLOCK_MONOTONIC since when the autoscaler has found more instances
+         * than the service needs, 0 when not; not stored. */
+        uint64_t scale_in_since_usec;
 
         Instance *instances;
         ServiceStats stats;

@@ -189,6 +189,8 @@ static const GoodCase good_cases[] = {
         {"[Images]\nMaxLayerSize=1024G\n", "MaxLayerSize=1024G\n"},
         {"[Images]\nMaxLayerEntries=1\n", "MaxLayerEntries=1\n"},
         {"[Images]\nMaxLayerEntries=100000000\n", "MaxLayerEntries=100000000\n"},
+        {"[AutoScaling]\nScaleIntervalSec=1\n", "ScaleIntervalSec=1\n"},
+        {"[AutoScaling]\nScaleInDelaySec=0\n", "ScaleInDelaySec=0\n"},
         {"[Images]\nAutoDeploymentIntervalSec=10\n", "AutoDeploymentIntervalSec=10\n"},
         {"[Images]\nAutoDeploymentIntervalSec=86400\n", "AutoDeploymentIntervalSec=86400\n"},
         {"[Instances]\nRuntime=/usr/local/bin/crun\n", "Runtime=/usr/local/bin/crun\n"},
@@ -434,6 +436,10 @@ static const BadCase bad_cases[] = {
         {MAIN, "[Images]\nMaxLayerEntries=100000001\n", 2,
          "[Images] MaxLayerEntries=100000001: value out of range, expected an integer between 1 and "
          "100000000."},
+        {MAIN, "[AutoScaling]\nScaleIntervalSec=0\n", 2,
+         "[AutoScaling] ScaleIntervalSec=0: value out of range, expected an integer between 1 and 300."},
+        {MAIN, "[AutoScaling]\nScaleInDelaySec=3601\n", 2,
+         "[AutoScaling] ScaleInDelaySec=3601: value out of range, expected an integer between 0 and 3600."},
         {MAIN, "[Images]\nAutoDeploymentIntervalSec=9\n", 2,
          "[Images] AutoDeploymentIntervalSec=9: value out of range, expected an integer between 10 and "
          "86400."},
