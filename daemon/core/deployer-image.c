@@ -680,7 +680,7 @@ static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
         DeployerState *st = state(m);
         AutoScalingConfiguration *c = manager_service_auto_scaling(m, s);
         uint64_t delay_usec = (uint64_t)m->config.scale_in_delay_sec * USEC_PER_SEC;
-        unsigned serving = 0, wanted, load;
+        unsigned serving = 0, healthy = 0, wanted, load;
         Instance *newest = NULL;
 
         if (!c || s->status != SERVICE_RUNNING || s->operation_id || s->deployment || !s->image_digest) {
@@ -708,8 +708,10 @@ static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
                 if (i->state == INSTANCE_STARTING || i->state == INSTANCE_HEALTHY ||
                     i->state == INSTANCE_UNHEALTHY)
                         serving++;
-                if (i->state == INSTANCE_HEALTHY)
+                if (i->state == INSTANCE_HEALTHY) {
+                        healthy++;
                         newest = i;
+                }
         }
 
         load = s->stats.active + s->stats.queued;
@@ -729,7 +731,9 @@ static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
                 return;
         }
 
-        if (wanted == serving || !newest) {
+        /* Only a surplus of healthy instances is drained, so that the
+         * service never waits for a starting one to serve. */
+        if (wanted == serving || healthy <= wanted || !newest) {
                 s->scale_in_since_usec = 0;
                 return;
         }
