@@ -250,7 +250,7 @@ static int service_get_stat_t(sd_bus *bus, const char *path, const char *interfa
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const ServiceStats *st = &((Service *)userdata)->stats;
 
-        manager_refresh_stats(bus_manager);
+        (void)manager_refresh_stats(bus_manager);
         uint64_t v = streq(property, "RequestCount")   ? st->requests
                      : streq(property, "Responses2xx") ? st->responses_2xx
                      : streq(property, "Responses3xx") ? st->responses_3xx
@@ -263,7 +263,7 @@ static int service_get_stat_u(sd_bus *bus, const char *path, const char *interfa
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const ServiceStats *st = &((Service *)userdata)->stats;
 
-        manager_refresh_stats(bus_manager);
+        (void)manager_refresh_stats(bus_manager);
         unsigned v = streq(property, "ActiveRequests")   ? st->active
                      : streq(property, "QueuedRequests") ? st->queued
                                                          : st->average_response_ms;

@@ -42,12 +42,11 @@
 #include "runtime/runtime.h"
 #include "runtime/seccomp-profile.h"
 #include "systemd-client.h"
+#include "time-util.h"
 
 #define DRAIN_POLL_USEC (200 * 1000ULL)
-#define STOP_POLL_USEC  (100 * 1000ULL)
-/* How often stopping instances are checked for their unit to end. */
-#define REAP_POLL_USEC (100 * 1000ULL)
-#define USEC_PER_SEC   (1000000ULL)
+/* How often a stopping instance's unit is checked for its end. */
+#define STOP_POLL_USEC (100 * 1000ULL)
 /* Grace period between SIGTERM and SIGKILL when an instance stops. An
  * image's process often runs as PID 1 of its PID namespace without a
  * SIGTERM handler, and the kernel does not deliver SIGTERM to such a
@@ -103,13 +102,6 @@ typedef struct Deployment {
 
 static DeployerState *state(Manager *m) {
         return m->deployer_data;
-}
-
-static uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000U;
 }
 
 /* Helpers */
@@ -254,8 +246,8 @@ static void instance_cleanup(Manager *m, Service *s, Instance *i) {
 
 /* Stops an instance's unit, waits for it and removes everything it used.
  * This blocks the event loop for up to INSTANCE_STOP_TIMEOUT_USEC, so only
- * start-up and a failed start use it; everything else stops instances
- * with instance_stop_begin() and lets the reaper remove them. */
+ * start-up and a failed start use it. Everything else calls
+ * instance_stop_begin() and lets the reaper remove the instance. */
 static void instance_destroy(Manager *m, Service *s, Instance *i) {
         instance_stop_begin(m, s, i);
         while (!instance_stopped(m, i))
@@ -376,7 +368,7 @@ static void deployment_fail(Deployment *d, Service *s, const char *reason) {
 }
 
 /* Removes the instances whose stop has ended, and ends the operations that
- * waited for them. Runs every REAP_POLL_USEC while an instance is stopping. */
+ * waited for them. Runs every STOP_POLL_USEC while an instance is stopping. */
 static int on_reap_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         bool again = false, ended = true;
@@ -429,11 +421,11 @@ static void reap_schedule(Manager *m) {
         if (!m->event)
                 return;
         if (st->reap_timer) {
-                r = sd_event_source_set_time_relative(st->reap_timer, REAP_POLL_USEC);
+                r = sd_event_source_set_time_relative(st->reap_timer, STOP_POLL_USEC);
                 if (r >= 0)
                         r = sd_event_source_set_enabled(st->reap_timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time_relative(m->event, &st->reap_timer, CLOCK_MONOTONIC, REAP_POLL_USEC, 0,
+                r = sd_event_add_time_relative(m->event, &st->reap_timer, CLOCK_MONOTONIC, STOP_POLL_USEC, 0,
                                                on_reap_timer, m);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm the timer that removes stopped instances: %m");
@@ -670,8 +662,6 @@ static int replace_instance(Manager *m, Service *s, Instance *i, const char *rea
 
 /* Autoscaler */
 
-static int refresh_stats(Manager *m);
-
 /* Gives a RUNNING service enough instances for its concurrent and queued
  * requests at MaxConcurrency each, within MinSize and MaxSize. Instances
  * start at once. When fewer would do for ScaleInDelaySec, the newest
@@ -680,7 +670,7 @@ static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
         DeployerState *st = state(m);
         AutoScalingConfiguration *c = manager_service_auto_scaling(m, s);
         uint64_t delay_usec = (uint64_t)m->config.scale_in_delay_sec * USEC_PER_SEC;
-        unsigned serving = 0, healthy = 0, wanted, load;
+        unsigned serving = 0, healthy = 0, needed, load;
         Instance *newest = NULL;
 
         if (!c || s->status != SERVICE_RUNNING || s->operation_id || s->deployment || !s->image_digest) {
@@ -715,25 +705,25 @@ static void scale_service(Manager *m, Service *s, uint64_t now_usec) {
         }
 
         load = s->stats.active + s->stats.queued;
-        wanted = (load + c->max_concurrency - 1) / c->max_concurrency;
-        wanted = MAX(wanted, c->min_size);
-        wanted = MIN(wanted, c->max_size);
+        needed = (load + c->max_concurrency - 1) / c->max_concurrency;
+        needed = MAX(needed, c->min_size);
+        needed = MIN(needed, c->max_size);
 
-        if (wanted > serving) {
+        if (needed > serving) {
                 s->scale_in_since_usec = 0;
                 log_ids(LOG_INFO, s->id, NULL, NULL,
                         "Scaling service %s out from %u to %u instances: %u concurrent and queued requests, "
                         "MaxConcurrency %u.",
-                        s->name, serving, wanted, load, c->max_concurrency);
-                for (; serving < wanted; serving++)
+                        s->name, serving, needed, load, c->max_concurrency);
+                for (; serving < needed; serving++)
                         if (start_serving_instance(m, s) < 0)
                                 break;
                 return;
         }
 
-        /* Only a surplus of healthy instances is drained, so that the
-         * service never waits for a starting one to serve. */
-        if (wanted == serving || healthy <= wanted || !newest) {
+        /* Only a surplus of healthy instances is drained, so at least
+         * as many healthy instances as needed stay in the ingress. */
+        if (needed == serving || healthy <= needed || !newest) {
                 s->scale_in_since_usec = 0;
                 return;
         }
@@ -761,13 +751,9 @@ static int on_scale_timer(sd_event_source *source, uint64_t usec, void *userdata
         int r;
 
         /* Without current figures nothing is scaled, in or out. */
-        r = refresh_stats(m);
-        if (r >= 0) {
-                m->stats_refreshed_usec = now_usec;
+        if (manager_refresh_stats(m) >= 0)
                 for (size_t k = 0; k < m->n_services; k++)
                         scale_service(m, m->services[k], now_usec);
-        } else
-                log_debug("Autoscaler: the ingress figures cannot be read: %s", strerror(-r));
 
         r = sd_event_source_set_time_relative(source, (uint64_t)m->config.scale_interval_sec * USEC_PER_SEC);
         if (r >= 0)
@@ -1157,9 +1143,6 @@ static int deploy(Manager *m, Service *s, Operation *op) {
 }
 
 static int run(Manager *m, Service *s, Operation *op) {
-        DeployerState *st = state(m);
-        _cleanup_free_ char *slice = NULL;
-
         s->userdata = m;
 
         switch (op->type) {
@@ -1179,8 +1162,6 @@ static int run(Manager *m, Service *s, Operation *op) {
                 d->stop_slice = op->type == OPERATION_DELETE_SERVICE;
                 stop_generation(m, s, 0, true);
                 deployment_end(d, s, OPERATION_SUCCEEDED, NULL);
-                (void)st;
-                (void)slice;
                 return 0;
         }
 
@@ -1287,8 +1268,8 @@ static int image_changed(Manager *m, Service *s, bool *ret_changed, char **ret_e
 
 /* Points apprunner-ingress.socket at [Ingress] ListenAddress and ListenPort
  * with a runtime drop-in. When the drop-in changes, systemd reloads its
- * units, and an active socket is restarted on the new address (which
- * restarts apprunner-ingress.service, as it requires the socket). */
+ * units and an active socket restarts on the new address. That restarts
+ * apprunner-ingress.service too, because it requires the socket. */
 static int configure_ingress_socket(Manager *m) {
         _cleanup_free_ char *content = NULL, *current = NULL, *active = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;

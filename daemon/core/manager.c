@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "deployer.h"
 #include "engine.h"
@@ -10,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "secrets.h"
+#include "time-util.h"
 #include "serialize.h"
 #include "validate.h"
 
@@ -389,23 +389,20 @@ int manager_load(Manager *m) {
         return 0;
 }
 
-void manager_refresh_stats(Manager *m) {
-        struct timespec ts;
-        uint64_t now_usec;
+int manager_refresh_stats(Manager *m) {
+        uint64_t now = now_monotonic_usec();
         int r;
 
         if (!m->deployer || !m->deployer->refresh_stats)
-                return;
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                return;
-        now_usec = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-        if (m->stats_refreshed_usec != 0 && now_usec - m->stats_refreshed_usec < STATS_MAX_AGE_USEC)
-                return;
-        m->stats_refreshed_usec = now_usec;
+                return -EOPNOTSUPP;
+        if (m->stats_refreshed_usec != 0 && now - m->stats_refreshed_usec < STATS_MAX_AGE_USEC)
+                return 0;
 
         r = m->deployer->refresh_stats(m);
         if (r < 0)
-                log_debug("Failed to read the ingress figures: %s", strerror(-r));
+                return log_debug_errno(r, "Failed to read the ingress figures: %m");
+        m->stats_refreshed_usec = now;
+        return 0;
 }
 
 /* Lookups */

@@ -73,10 +73,12 @@ int manager_save_auto_scaling(Manager *m, AutoScalingConfiguration *c);
 int manager_save_connection(Manager *m, Connection *c);
 
 /* Refreshes every service's ingress figures (Service.stats) through the
- * deployer, at most once per STATS_MAX_AGE_USEC: reading all the figures of
- * one service then costs one query to HAProxy. */
+ * deployer unless the last successful refresh is younger than
+ * STATS_MAX_AGE_USEC, so that reading all the figures of one service costs
+ * one query to HAProxy. Returns 0, or a negative errno when the figures
+ * cannot be read. */
 #define STATS_MAX_AGE_USEC (1000 * 1000ULL)
-void manager_refresh_stats(Manager *m);
+int manager_refresh_stats(Manager *m);
 
 /* Lookups; a service may be given by ARN, id or name. */
 Service *manager_find_service(Manager *m, const char *key);
