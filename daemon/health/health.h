@@ -5,9 +5,9 @@
  *
  * A check probes an IPv4 address and port every Interval seconds, starting with one probe as soon
  * as the event loop runs. Until the first state change, a failed probe is retried every
- * HEALTH_STARTUP_RETRY_USEC, and failures count at most once per Interval, so that an app that
- * starts listening late is found healthy within a fraction of a second, and a dead one is found
- * unhealthy no sooner than without the retries. A TCP probe passes when a non-blocking connect(2)
+ * HEALTH_STARTUP_RETRY_USEC, but failures count at most once per Interval. An app that starts
+ * listening late is therefore found healthy within a fraction of a second, and a dead one is
+ * found unhealthy no sooner than without the retries. A TCP probe passes when a non-blocking connect(2)
  * completes within Timeout. An HTTP probe sends "GET <Path>" with libcurl and passes when a 2xx or
  * 3xx status line arrives within Timeout; redirects are not followed. Passes and failures in a row
  * are counted against HealthyThreshold and UnhealthyThreshold, and the callback runs on every

@@ -227,7 +227,7 @@ assert_eq 0 "$(jq '.AutoScalingConfigurationSummaryList | length' <<<"$list")" "
 assert_fail apprunnerctl describe-auto-scaling-configuration --auto-scaling-configuration-arn "$arn_prefix/web-api"
 assert_contains "$ASSERT_OUTPUT" "An error occurred (ResourceNotFoundException)"
 assert_not_contains "$ASSERT_OUTPUT" "Expected an ARN" "message for a missing configuration given by ARN"
-# A bare name is not an ARN, and the message says what is expected.
+# A bare name is not an ARN, and the message names the expected form.
 assert_fail apprunnerctl describe-auto-scaling-configuration --auto-scaling-configuration-arn other-asc
 assert_contains "$ASSERT_OUTPUT" "Auto scaling configuration other-asc not found. Expected an ARN: arn:aws:apprunner:"
 

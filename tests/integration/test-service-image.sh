@@ -98,8 +98,8 @@ assert_eq 0 "$(service_stat QueuedRequests)" "QueuedRequests when idle"
 
 log "pause-service stops the instance and the URL answers 503"
 # busybox httpd runs as the container's PID 1 without a SIGTERM handler,
-# so its unit takes the whole stop timeout (3 s). apprunnerd answers in the
-# meantime: the Service that pause-service reads back is still in progress.
+# so its unit takes the whole stop timeout (3 s). apprunnerd replies in the
+# meantime, so the Service that pause-service reads back is still in progress.
 paused=$(apprunnerctl pause-service --service-arn "$name")
 op=$(jq -r .OperationId <<<"$paused")
 assert_eq OPERATION_IN_PROGRESS "$(jq -r .Service.Status <<<"$paused")" "Status in the pause-service output"

@@ -167,7 +167,7 @@ sleep 1
 load_stop "$load"
 [[ $(systemctl show -P MainPID apprunner-ingress.service) != "$master" ]] ||
         fail "apprunner-ingress.service kept its main process $master through the restart"
-# systemd holds the listening socket (apprunner-ingress.socket), so
+# systemd owns the listening socket (apprunner-ingress.socket), so
 # connections wait in its backlog while HAProxy restarts.
 log "failed requests during systemctl restart apprunner-ingress.service: $load_failed of $load_total"
 assert_eq 0 "$load_failed" "requests that failed during the restart of apprunner-ingress.service"
